@@ -1,0 +1,46 @@
+# One entry point for people and CI. `make help` lists the targets.
+# Every target that needs Python first makes the environment (scripts/python-env.sh),
+# so a fresh clone on a fresh machine needs nothing but `make test`.
+
+SHELL := /bin/bash
+PY := .venv/bin/python
+RINGRIFT := .venv/bin/ringrift
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help env lock test test-unit test-integration lint proto topics kafka-up kafka-down \
+        db-up db-down run bench-events bench-rules clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+env: ## make the Python environment (.venv, dependencies cached under ~/.cache/ringrift)
+	@scripts/python-env.sh
+
+lock: ## re-resolve requirements.in into requirements.lock
+	@python3 -m venv /tmp/ringrift-lock && /tmp/ringrift-lock/bin/pip install -q -r requirements.in \
+	  && /tmp/ringrift-lock/bin/pip freeze --exclude-editable > requirements.lock && rm -rf /tmp/ringrift-lock
+
+test: env db-up ## run every test: unit, integration (real Kafka + PostgreSQL), conformance
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: env ## run the tests that start no process
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: env ## ruff over the sources
+	$(PY) -m ruff check libs services tests
+
+kafka-up: env ## start a local Kafka broker (KRaft, loopback) in the background
+	$(RINGRIFT) infra kafka start
+
+kafka-down: env ## stop the local Kafka broker
+	$(RINGRIFT) infra kafka stop
+
+db-up: env ## start a local PostgreSQL server (installs it from Debian's packages if missing)
+	$(RINGRIFT) infra postgres start
+
+db-down: env ## stop the local PostgreSQL server
+	$(RINGRIFT) infra postgres stop
+
+clean: ## remove the clone's venv and local state (the dependency cache stays)
+	rm -rf .venv var .pytest_cache

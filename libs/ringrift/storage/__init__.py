@@ -1,0 +1,1 @@
+"""Durable state: database engines and sessions, migrations, the artifact store."""

@@ -1,0 +1,1 @@
+"""Logging and metrics: the one place that configures how processes report."""

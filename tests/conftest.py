@@ -1,0 +1,7 @@
+"""Fixtures shared by every test tier.
+
+Tiers are folders: ``tests/unit`` starts no process; ``tests/integration`` talks to
+a real Kafka broker and a real PostgreSQL server started by the project's own
+launchers (``ringrift.localinfra``), or to the ones named by
+``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL``.
+"""
