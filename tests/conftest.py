@@ -3,5 +3,11 @@
 Tiers are folders: ``tests/unit`` starts no process; ``tests/integration`` talks to
 a real Kafka broker and a real PostgreSQL server started by the project's own
 launchers (``ringrift.localinfra``), or to the ones named by
-``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL``.
+``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL``. Each area keeps its fixtures in
+its own module under ``tests/fixtures/``.
 """
+
+pytest_plugins = [
+    "tests.fixtures.kafka",
+    "tests.fixtures.postgres",
+]

@@ -21,7 +21,9 @@ from ringrift.errors import ConfigurationError, RingriftError
 from ringrift.telemetry.logging import add_logging_options, configure_logging
 
 # Modules that add a subcommand; add a line here when an area grows a command.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "ringrift.localinfra.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
