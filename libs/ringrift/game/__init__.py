@@ -1,6 +1,7 @@
 """The RingRift rules engine, its move type and its wire formats."""
 
 from ringrift.game.errors import WireFormatError
+from ringrift.game.fingerprint import compact_hash, fingerprint, s_invariant
 from ringrift.game.move import Cells, LineInfo, Move, MoveType, Position, Territory
 from ringrift.game.wire import WirePlayer, WireStack, WireState, state_from_json, state_to_json
 from ringrift.game.wire_move import move_from_json, move_to_json
@@ -8,5 +9,5 @@ from ringrift.game.wire_move import move_from_json, move_to_json
 __all__ = [
     "Cells", "LineInfo", "Move", "MoveType", "Position", "Territory", "WireFormatError",
     "WirePlayer", "WireStack", "WireState", "move_from_json", "move_to_json",
-    "state_from_json", "state_to_json",
+    "compact_hash", "fingerprint", "s_invariant", "state_from_json", "state_to_json",
 ]
