@@ -45,21 +45,32 @@ def run_task(task: SearchTask[T]) -> T:
 
 
 def run_lockstep(tasks: Sequence[SearchTask[T]],
-                 on_done: Callable[[int, T], None] | None = None) -> list[T]:
+                 on_done: Callable[[int, T], None] | None = None,
+                 concurrency: int | None = None) -> list[T]:
     """Run ``tasks`` together, batching all pending leaves per evaluator into one call.
 
     Args:
         tasks: fresh (not yet started) generators.
         on_done: called with (task index, result) as each task finishes, e.g. to advance a
             progress bar.
+        concurrency: at most this many tasks in flight (memory and batch size); a finished
+            task's slot goes to the next one. ``None`` starts them all at once.
 
     Returns:
         The tasks' results, in the order of ``tasks``.
     """
+    limit = len(tasks) if concurrency is None else max(1, concurrency)
     results: list[Any] = [None] * len(tasks)
     pending: dict[int, LeafBatch] = {}
-    for index, task in enumerate(tasks):
-        _advance(index, task, None, pending, results, on_done)
+    next_task = 0
+
+    def fill() -> None:
+        nonlocal next_task
+        while len(pending) < limit and next_task < len(tasks):
+            _advance(next_task, tasks[next_task], None, pending, results, on_done)
+            next_task += 1
+
+    fill()
     while pending:
         by_evaluator: dict[int, list[int]] = {}
         for index, request in pending.items():
@@ -78,6 +89,7 @@ def run_lockstep(tasks: Sequence[SearchTask[T]],
         pending.clear()
         for index, evaluations in answers.items():
             _advance(index, tasks[index], evaluations, pending, results, on_done)
+        fill()
     return results
 
 
