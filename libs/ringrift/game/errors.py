@@ -20,3 +20,11 @@ class WireFormatError(PoisonMessage):
         self.path = path
         self.reason = message
         super().__init__(f"{path}: {message}" if path else message)
+
+
+class IllegalMoveError(PoisonMessage):
+    """A well-formed move that is not legal in the state it is applied to.
+
+    The message names the move and why it is refused (wrong player, game over,
+    off-board cell, not among the legal moves).
+    """
