@@ -1,0 +1,70 @@
+"""Connection and behaviour settings of the event backbone, read from the environment.
+
+Services nest :class:`KafkaSettings` in their own settings class; a command builds it
+directly. ``KAFKA_BOOTSTRAP_SERVERS`` is honoured as well as the prefixed name, so that
+tests, commands and services pointed at one environment agree on the broker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ringrift.errors import ConfigurationError
+
+
+class KafkaSettings(BaseSettings):
+    """How to reach the broker and how the consumer loop retries (env ``RINGRIFT_KAFKA_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RINGRIFT_KAFKA_", populate_by_name=True,
+                                      extra="ignore")
+
+    bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("bootstrap_servers", "RINGRIFT_KAFKA_BOOTSTRAP_SERVERS",
+                                      "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    """Comma-separated host:port list of the brokers."""
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    replication_factor: int = Field(default=1, ge=1)
+    """Replicas of each provisioned topic: 1 on one machine, 3 on a cluster."""
+    session_timeout_ms: int = Field(default=10_000, ge=6_000)
+    """How soon the group notices a dead consumer (the broker's minimum is 6 s)."""
+    auto_commit_interval_ms: int = Field(default=1_000, ge=100)
+    """How often stored offsets are committed; the loop also commits on revoke and close."""
+    max_attempts: int = Field(default=5, ge=1)
+    """Handler attempts for a transient error before the record is dead-lettered."""
+    retry_backoff_initial_s: float = Field(default=0.2, gt=0)
+    retry_backoff_max_s: float = Field(default=10.0, gt=0)
+    batch_size: int = Field(default=500, ge=1)
+    """Records handled in one database transaction when that many are waiting."""
+    publish_timeout_s: float = Field(default=30.0, gt=0)
+    """How long a flush waits for acknowledgements before raising PublishError."""
+
+    @model_validator(mode="after")
+    def _check(self) -> KafkaSettings:
+        if not self.bootstrap_servers.strip():
+            raise ConfigurationError("RINGRIFT_KAFKA_BOOTSTRAP_SERVERS is empty; set it to "
+                                     "host:port of a broker (e.g. 127.0.0.1:9092)")
+        if self.sasl_mechanism and (self.sasl_username is None or self.sasl_password is None):
+            raise ConfigurationError("RINGRIFT_KAFKA_SASL_MECHANISM is set but "
+                                     "RINGRIFT_KAFKA_SASL_USERNAME/_PASSWORD are not")
+        return self
+
+    def client_config(self) -> dict[str, Any]:
+        """librdkafka settings shared by producers, consumers and the admin client."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism:
+            assert self.sasl_password is not None
+            config |= {"sasl.mechanism": self.sasl_mechanism,
+                       "sasl.username": self.sasl_username,
+                       "sasl.password": self.sasl_password.get_secret_value()}
+        return config
