@@ -8,15 +8,18 @@ derives from :class:`Base`; schema changes are Alembic migrations.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from ringrift.errors import ConfigurationError
+from ringrift.storage.errors import DatabaseUnavailable
 
 
 class Base(DeclarativeBase):
@@ -69,3 +72,30 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
+
+
+def wait_for_database(url: str, timeout_s: float = 30.0, interval_s: float = 1.0) -> None:
+    """Return once the database at ``url`` answers a query; a service's first step.
+
+    Raises:
+        DatabaseUnavailable: it did not answer within ``timeout_s``; the message
+            carries the last error (password hidden).
+    """
+    engine = make_engine(url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return
+            except OperationalError as error:
+                if time.monotonic() >= deadline:
+                    shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+                    raise DatabaseUnavailable(
+                        f"database {shown} did not answer within {timeout_s:g} s: "
+                        f"{str(error.orig or error).strip().splitlines()[0]}"
+                    ) from error
+                time.sleep(interval_s)
+    finally:
+        engine.dispose()

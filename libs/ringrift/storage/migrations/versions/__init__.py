@@ -1,0 +1,1 @@
+"""Migration revisions, loaded by Alembic by path (this file makes them package data)."""

@@ -1,0 +1,113 @@
+"""Decisions of the PostgreSQL launcher that need no server.
+
+Checks: ``DATABASE_URL`` is used when it names PostgreSQL, refused with a clear
+error when it names something else; ``RINGRIFT_PG_BIN`` picks a binary folder
+only when it holds initdb, pg_ctl and postgres; the cluster lives outside the
+clone (the cache, or /var/lib when root); with no binaries, a non-root launch
+fails naming the apt-get command, and a root launch runs exactly
+``apt-get update`` then the non-interactive install (apt-get itself is replaced
+here by a recorder: the real install is exercised by CI on a fresh machine).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from ringrift.errors import ConfigurationError, RingriftError
+from ringrift.localinfra import postgres
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "RINGRIFT_PG_BIN", "RINGRIFT_POSTGRES_DIR",
+                 "RINGRIFT_POSTGRES_PORT", "RINGRIFT_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _fake_binaries(directory: Path, names: tuple[str, ...]) -> Path:
+    directory.mkdir(parents=True)
+    for name in names:
+        (directory / name).write_text("#!/bin/sh\n")
+        (directory / name).chmod(0o755)
+    return directory
+
+
+def test_database_url_naming_postgres_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert postgres.external_url() is None
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db:5432/x")
+    assert postgres.external_url() == "postgresql://u:p@db:5432/x"
+
+
+def test_database_url_naming_something_else_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///var/ringrift.db")
+    with pytest.raises(ConfigurationError, match="unset it"):
+        postgres.external_url()
+
+
+def test_pg_bin_override_needs_all_three_binaries(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    complete = _fake_binaries(tmp_path / "complete", ("initdb", "pg_ctl", "postgres"))
+    partial = _fake_binaries(tmp_path / "partial", ("pg_ctl",))
+
+    monkeypatch.setenv("RINGRIFT_PG_BIN", str(complete))
+    assert postgres.find_binaries() == complete
+    monkeypatch.setenv("RINGRIFT_PG_BIN", str(partial))
+    assert postgres.find_binaries() != partial
+
+
+def test_cluster_lives_outside_the_clone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(postgres.os, "geteuid", lambda: 1000)
+    monkeypatch.setenv("RINGRIFT_CACHE", str(tmp_path))
+    assert postgres.default_cluster() == postgres.LocalPostgres(tmp_path / "postgres", 54329)
+
+    monkeypatch.setattr(postgres.os, "geteuid", lambda: 0)
+    assert postgres.default_cluster().base_dir == Path("/var/lib/ringrift/postgres")
+
+    monkeypatch.setenv("RINGRIFT_POSTGRES_DIR", str(tmp_path / "pg"))
+    monkeypatch.setenv("RINGRIFT_POSTGRES_PORT", "55555")
+    cluster = postgres.default_cluster()
+    assert (cluster.base_dir, cluster.port) == (tmp_path / "pg", 55555)
+    assert cluster.url == "postgresql://ringrift:ringrift@127.0.0.1:55555/ringrift"
+
+
+def test_without_binaries_a_non_root_start_names_the_install_command(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(postgres, "find_binaries", lambda: None)
+    monkeypatch.setattr(postgres.os, "geteuid", lambda: 1000)
+
+    with pytest.raises(RingriftError, match=r"apt-get update && apt-get install -y .*postgresql"):
+        postgres.ensure_server(postgres.LocalPostgres(tmp_path / "pg"))
+    assert not (tmp_path / "pg" / "data").exists()
+
+
+def test_without_binaries_a_root_start_installs_them(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    installed = _fake_binaries(tmp_path / "bin", ("initdb", "pg_ctl", "postgres"))
+    calls: list[tuple[list[str], str | None]] = []
+
+    def apt_get(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        env = kwargs.get("env")
+        calls.append((command, env.get("DEBIAN_FRONTEND") if isinstance(env, dict) else None))
+        monkeypatch.setattr(postgres, "find_binaries", lambda: installed)
+        return subprocess.CompletedProcess(command, 0, "")
+
+    monkeypatch.setattr(postgres, "find_binaries", lambda: None)
+    monkeypatch.setattr(postgres.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(postgres.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(postgres.subprocess, "run", apt_get)
+
+    assert postgres.install_binaries() == installed
+    assert calls == [(["apt-get", "update"], "noninteractive"),
+                     (postgres.INSTALL_COMMAND, "noninteractive")]
+
+
+def test_failed_install_shows_apt_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(postgres.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(postgres.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(postgres.subprocess, "run", lambda command, **_: subprocess.CompletedProcess(
+        command, 100, "E: Unable to locate package postgresql"))
+
+    with pytest.raises(RingriftError, match="Unable to locate package"):
+        postgres.install_binaries()
