@@ -226,31 +226,3 @@ class Move:
         if self.placement_count not in (None, 1):
             parts.append(f"x{self.placement_count}")
         return " ".join(parts)
-
-
-# Content fields of a Move; a received move leaves some of them unset when its
-# format cannot carry them (records have no eliminationContext or recovery fields,
-# some vectors give a line move by its first cell only).
-_MATCH_FIELDS = ("to", "from_pos", "capture_target", "placement_count", "formed_lines",
-                 "collapsed_markers", "disconnected_regions", "elimination_context",
-                 "recovery_mode", "recovery_option", "collapse_positions", "extraction_stacks")
-
-
-def match_move(received: Move, legal: list[Move] | tuple[Move, ...]) -> Move | None:
-    """The legal move that ``received`` stands for, or ``None``.
-
-    An exact (content-equal) match wins. Otherwise a legal move matches when it has
-    the same type and player and agrees on every content field ``received`` sets;
-    the match is used only when it is unique, so an under-specified move never
-    silently picks one of several different actions.
-    """
-    for move in legal:
-        if move == received:
-            return move
-    set_fields = [name for name in _MATCH_FIELDS if getattr(received, name) not in (None, ())]
-    candidates = [
-        move for move in legal
-        if move.type is received.type and move.player == received.player
-        and all(getattr(move, name) == getattr(received, name) for name in set_fields)
-    ]
-    return candidates[0] if len(candidates) == 1 else None
