@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help env lock test test-unit test-integration lint proto topics kafka-up kafka-down \
-        db-up db-down run bench-events bench-rules clean
+        db-up db-down migrate run bench-events bench-rules clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -22,7 +22,7 @@ lock: ## re-resolve requirements.in into requirements.lock
 	  && /tmp/ringrift-lock/bin/pip freeze --exclude-editable > requirements.lock && rm -rf /tmp/ringrift-lock
 
 test: env db-up ## run every test: unit, integration (real Kafka + PostgreSQL), conformance
-	$(PY) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$$($(RINGRIFT) infra postgres url) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: env ## run the tests that start no process
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
@@ -36,11 +36,23 @@ kafka-up: env ## start a local Kafka broker (KRaft, loopback) in the background
 kafka-down: env ## stop the local Kafka broker
 	$(RINGRIFT) infra kafka stop
 
+proto: env ## regenerate libs/ringrift/events/gen/ from proto/ (protoc from grpcio-tools)
+	$(PY) -m ringrift.events.codegen
+
+topics: env ## create the registry's topics (+ .dlq twins) on $KAFKA_BOOTSTRAP_SERVERS; idempotent
+	$(RINGRIFT) events topics create
+
+bench-events: env ## Kafka backbone: publish-to-handle latency p50/p99, 1 KB throughput (local broker)
+	$(PY) benchmarks/bench_events.py
+
 db-up: env ## start a local PostgreSQL server (installs it from Debian's packages if missing)
 	$(RINGRIFT) infra postgres start
 
 db-down: env ## stop the local PostgreSQL server
 	$(RINGRIFT) infra postgres stop
+
+migrate: env ## migrate the database at DATABASE_URL (default: SQLite var/ringrift.db) to the newest schema
+	$(RINGRIFT) db upgrade
 
 clean: ## remove the clone's venv and local state (the dependency cache stays)
 	rm -rf .venv var .pytest_cache

@@ -23,6 +23,7 @@ from ringrift.telemetry.logging import add_logging_options, configure_logging
 # Modules that add a subcommand; add a line here when an area grows a command.
 COMMAND_MODULES: tuple[str, ...] = (
     "ringrift.localinfra.cli",
+    "ringrift.events.cli",
     "ringrift.storage.cli",
 )
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
+from importlib import resources
 from pathlib import Path
+
+from grpc_tools import protoc
 
 from ringrift.errors import RingriftError
 
@@ -31,7 +33,7 @@ _IMPORT_PLAIN = re.compile(r"^import ringrift\.(\S+)", re.MULTILINE)
 
 
 class CodegenError(RingriftError):
-    """protoc failed; the message carries its output."""
+    """protoc rejected a schema."""
 
 
 def proto_files() -> list[Path]:
@@ -50,14 +52,13 @@ def generate(out_dir: Path = GEN_DIR) -> list[Path]:
     with tempfile.TemporaryDirectory() as raw_dir:
         raw = Path(raw_dir)
         sources = [str(path.relative_to(PROTO_ROOT)) for path in proto_files()]
-        # `python -m grpc_tools.protoc` adds the bundled well-known types (timestamp.proto).
-        result = subprocess.run(
-            [sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_ROOT}",
-             f"--python_out={raw}", f"--pyi_out={raw}", *sources],
-            capture_output=True, text=True, check=False, cwd=PROTO_ROOT,
-        )
-        if result.returncode != 0:
-            raise CodegenError(f"protoc failed:\n{result.stdout}{result.stderr}")
+        # In-process protoc; the bundled well-known types (timestamp.proto) need their path.
+        well_known = resources.files("grpc_tools") / "_proto"
+        status = protoc.main(["protoc", f"-I{PROTO_ROOT}", f"-I{well_known}",
+                              f"--python_out={raw}", f"--pyi_out={raw}",
+                              *(str(PROTO_ROOT / source) for source in sources)])
+        if status != 0:
+            raise CodegenError(f"protoc failed with status {status} (its messages are above)")
         shutil.rmtree(out_dir, ignore_errors=True)
         out_dir.mkdir(parents=True)
         written: list[Path] = []

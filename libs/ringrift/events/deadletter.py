@@ -12,13 +12,20 @@ makes a replay of an event that did get handled after all a no-op.
 
 from __future__ import annotations
 
+import time
 import traceback
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    TopicPartition,
+)
 from confluent_kafka import Message as Record
 
 from ringrift.events.errors import UnknownTopic
@@ -37,7 +44,10 @@ SERVICE = "dlq.service"
 GROUP = "dlq.group"
 ATTEMPTS = "dlq.attempts"
 FAILED_AT = "dlq.failed_at"
-MAX_TRACE_BYTES = 16_000  # keeps a deep trace from pushing the record past the size limit
+MAX_TRACE_BYTES = 16_000
+# Answers while a new topic's partitions have no leader yet; they pass within seconds.
+_LEADERLESS = frozenset({KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                         KafkaError.UNKNOWN_TOPIC_OR_PART})  # keeps a deep trace from pushing the record past the size limit
 
 
 def dlq_topic(original: str) -> str:
@@ -130,7 +140,7 @@ def list_dead_letters(settings: KafkaSettings, topic: str, timeout: float = 30.0
 
 def _read_partition(consumer: Consumer, topic: str, partition: int, timeout: float
                     ) -> list[DeadLetter]:
-    low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout)
+    low, high = _watermarks(consumer, topic, partition, timeout)
     if high <= low:
         return []
     consumer.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
@@ -150,6 +160,23 @@ def _read_partition(consumer: Consumer, topic: str, partition: int, timeout: flo
                      if k.startswith(HEADER_PREFIX) and v is not None},
         ))
     return letters
+
+
+def _watermarks(consumer: Consumer, topic: str, partition: int, timeout: float
+                ) -> tuple[int, int]:
+    """Low and high offsets; retried while the partition has no leader yet (just created)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition),
+                                                       timeout)
+            return int(low), int(high)
+        except KafkaException as error:
+            code = error.args[0].code()
+            transient = error.args[0].retriable() or code in _LEADERLESS
+            if not transient or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def replay(settings: KafkaSettings, letters: Iterable[DeadLetter]) -> int:

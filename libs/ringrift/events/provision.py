@@ -9,6 +9,7 @@ so dead letters outlive the cause that made them.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -72,6 +73,22 @@ def create_topics(settings: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS, 
             if error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:  # lost a race: fine
                 raise ProvisioningError(f"could not create topic {name}: "
                                         f"{error.args[0].str()}") from error
+    _wait_for_leaders(admin, created, timeout)
     created_set = set(created)
     return ProvisionResult(tuple(sorted(created_set)),
                            tuple(spec.name for spec in specs if spec.name not in created_set))
+
+
+def _wait_for_leaders(admin: AdminClient, names: list[str], timeout: float) -> None:
+    """Return once every partition of ``names`` has a leader, so the topics are usable."""
+    deadline = time.monotonic() + timeout
+    pending = set(names)
+    while pending:
+        topics = admin.list_topics(timeout=timeout).topics
+        pending = {name for name in pending if name not in topics or topics[name].error
+                   or any(p.leader < 0 for p in topics[name].partitions.values())}
+        if pending and time.monotonic() > deadline:
+            raise ProvisioningError(f"topics without a leader after {timeout:.0f} s: "
+                                    f"{', '.join(sorted(pending))}")
+        if pending:
+            time.sleep(0.1)
