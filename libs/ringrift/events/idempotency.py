@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, String, select
+from sqlalchemy import DateTime, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ringrift.storage.database import Base
@@ -27,7 +27,7 @@ class ProcessedEvent(Base):
     consumer_group: Mapped[str] = mapped_column(String(200), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC))
+        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now())
 
 
 def already_processed(session: Session, group: str, event_id: str) -> bool:

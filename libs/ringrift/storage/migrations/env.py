@@ -14,6 +14,7 @@ from ringrift.storage.database import Base, make_engine
 
 MODEL_MODULES = (
     "ringrift.storage.artifact_index",
+    "ringrift.events.idempotency",
 )
 
 for module in MODEL_MODULES:
