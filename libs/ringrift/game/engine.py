@@ -1,0 +1,206 @@
+"""The public rules API: create a game, list legal moves, apply a move, rank players.
+
+``legal_moves``/``apply_move`` work with wire ``Move`` objects and validate every
+received move against the legal set (wire-format §5.4). Search and benchmarks
+that need raw speed use the row API instead (``legal_rows``/``apply_row``), whose
+moves are the int rows of ``codes.py``; both paths run the same kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ringrift.configs import GameConfig
+from ringrift.game import codes as C
+from ringrift.game import phases
+from ringrift.game.codec import cell_of, find_row, row_to_move
+from ringrift.game.errors import IllegalMoveError
+from ringrift.game.geometry import (
+    RINGS_PER_PLAYER,
+    TOTAL_SPACES,
+    build_geometry,
+    geometry_for,
+    line_length,
+    territory_minimum,
+    victory_threshold,
+)
+from ringrift.game.move import Move, MoveType
+from ringrift.game.state import GameState
+from ringrift.game.territory import find_regions, processable
+from ringrift.game.victory import collapsed_by_owner, lps_turn_start, markers_by_owner
+
+_EMPTY_MASK = np.zeros(0, dtype=np.bool_)
+
+
+def initial_state(config: GameConfig, pie_rule: bool = False, *, board_size: int | None = None,
+                  rings_per_player: int | None = None, lps_rounds_required: int = 3) -> GameState:
+    """The starting position of ``config`` (rules §3.1).
+
+    Args:
+        config: board type and player count.
+        pie_rule: offer ``swap_sides`` to player 2 (2-player games only; off by default).
+        board_size: wire ``board.size`` for a non-standard board (hex boards: 2r + 1).
+        rings_per_player: ``rulesOptions.ringsPerPlayer`` override (experiments only).
+        lps_rounds_required: consecutive exclusive rounds for last-player-standing.
+    """
+    geo = geometry_for(config) if board_size is None else build_geometry(config.board_type,
+                                                                         board_size)
+    state = GameState(config, geo)
+    rings = rings_per_player or RINGS_PER_PLAYER[config.board_type]
+    total = TOTAL_SPACES[config.board_type]
+    n = config.num_players
+    meta = state.meta
+    meta[C.M_PLAYER] = 1
+    meta[C.M_PHASE] = C.PH_PLACEMENT
+    meta[C.M_STATUS] = C.ST_ACTIVE
+    meta[C.M_SWAP_ENABLED] = 1 if (pie_rule and n == 2) else 0
+    meta[C.M_LPS_REQUIRED] = lps_rounds_required
+    meta[C.M_VICTORY_THRESHOLD] = victory_threshold(rings, n)
+    meta[C.M_TERR_MINIMUM] = territory_minimum(total, n)
+    meta[C.M_RINGS_PER_PLAYER] = rings
+    meta[C.M_LINE_LEN] = line_length(config.board_type, n)
+    state.players[1:, C.HAND] = rings
+    if pie_rule and n == 2:
+        state.rules_options["swapRuleEnabled"] = True
+    if rings_per_player:
+        state.rules_options["ringsPerPlayer"] = rings_per_player
+    lps_turn_start(state.board, state.rings, state.players, meta, geo.rays, geo.ray_len)
+    return state
+
+
+def _legal(state: GameState) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    if state._legal is None:
+        buf, n = phases.gen_legal(state.board, state.rings, state.players, state.meta,
+                                  state.pending_region, state.geometry_tuple())
+        rows = buf[:n]
+        regions = None
+        if n and (rows[:, 0] == C.MT_TERRITORY).any():
+            regions = find_regions(state.board, state.rings, state.geometry.territory_nbrs,
+                                   state.num_players)
+        state._legal = (rows, regions, None)
+    return state._legal[0], state._legal[1]
+
+
+def legal_rows(state: GameState) -> np.ndarray:
+    """Legal moves as engine rows (read-only); empty only when the game is over."""
+    return _legal(state)[0]
+
+
+def legal_moves(state: GameState) -> list[Move]:
+    """Every legal move of the player to move, bookkeeping moves included.
+
+    Never empty in a non-terminal state; empty once the game is over.
+    """
+    rows, regions = _legal(state)
+    cached = state._legal[2] if state._legal else None
+    if cached is None:
+        cached = [row_to_move(state, rows[i], regions) for i in range(rows.shape[0])]
+        state._legal = (rows, regions, cached)
+    return list(cached)
+
+
+def apply_row(state: GameState, row: np.ndarray, *, region: np.ndarray | None = None,
+              record: Move | None = None) -> GameState:
+    """A new state after the legal row ``row`` (not validated: take it from ``legal_rows``)."""
+    child = state.copy()
+    child.rings = phases.apply_row(child.board, child.rings, child.players, child.meta,
+                                   child.pending_region, child.geometry_tuple(),
+                                   np.asarray(row, dtype=np.int32),
+                                   _EMPTY_MASK if region is None else region)
+    if record is None:
+        rows, regions = _legal(state)
+        record = row_to_move(state, np.asarray(row), regions)
+    child._record(record)
+    return child
+
+
+def apply_move(state: GameState, move: Move, *, trust_region_payload: bool = False) -> GameState:
+    """A new state after ``move``; ``state`` is unchanged.
+
+    Args:
+        state: the position.
+        move: the move; it must match one of ``legal_moves(state)`` (under-specified
+            fields are resolved as described in ``codec.py``).
+        trust_region_payload: apply a ``choose_territory_option`` to the region cells it
+            names even if they are not a region the engine detects (the reference engines
+            do this; conformance vectors rely on it). The processability prerequisite is
+            still checked.
+
+    Raises:
+        IllegalMoveError: the game is over, it is another player's turn, or the move is
+            not legal here; the message says which.
+    """
+    if state.is_terminal:
+        raise IllegalMoveError(f"{move.describe()}: the game is over")
+    if move.type in (MoveType.RESIGN, MoveType.TIMEOUT):
+        return _end_by_host(state, move)
+    if move.player != state.current_player:
+        raise IllegalMoveError(
+            f"{move.describe()}: it is player {state.current_player}'s turn")
+    rows, regions = _legal(state)
+    index = find_row(state, move, rows, regions)
+    if index >= 0:
+        legal = state._legal[2] if state._legal else None
+        record = legal[index] if legal is not None else row_to_move(state, rows[index], regions)
+        return apply_row(state, rows[index], record=record)
+    if trust_region_payload and move.type is MoveType.CHOOSE_TERRITORY_OPTION:
+        return _apply_trusted_region(state, move, rows)
+    allowed = sorted({m.type.value for m in legal_moves(state)})
+    raise IllegalMoveError(
+        f"{move.describe()}: not legal in phase {state.phase}; legal move types here: "
+        f"{', '.join(allowed)}")
+
+
+def _apply_trusted_region(state: GameState, move: Move, rows: np.ndarray) -> GameState:
+    del rows
+    if (move.region is None or state.phase != "territory_processing"
+            or state.pending_territory_region is not None):
+        raise IllegalMoveError(f"{move.describe()}: no territory decision is open")
+    mask = np.zeros(state.geometry.num_cells, dtype=np.bool_)
+    for pos in move.region.spaces:
+        cell = cell_of(state.geometry, pos)
+        if cell < 0:
+            raise IllegalMoveError(f"{move.describe()}: region cell {pos.key} is off the board")
+        mask[cell] = True
+    if not processable(state.board, state.rings, mask, state.current_player,
+                       state.turn_has_recovery):
+        raise IllegalMoveError(
+            f"{move.describe()}: no self-elimination target outside the region")
+    row = np.array([C.MT_TERRITORY, -1, cell_of(state.geometry, move.region.spaces[0]), 0, 0, 0],
+                   dtype=np.int32)
+    return apply_row(state, row, region=mask, record=move)
+
+
+def _end_by_host(state: GameState, move: Move) -> GameState:
+    """``resign``/``timeout``: the game completes; in 2-player games the other seat wins."""
+    child = state.copy()
+    meta = child.meta
+    meta[C.M_STATUS] = C.ST_COMPLETED
+    meta[C.M_PHASE] = C.PH_GAME_OVER
+    meta[C.M_REASON] = C.RS_RESIGNATION if move.type is MoveType.RESIGN else C.RS_TIMEOUT
+    meta[C.M_WINNER] = (3 - move.player) if child.num_players == 2 else 0
+    meta[C.M_MOVE_COUNT] += 1
+    meta[C.M_LAST_ACTOR] = move.player
+    child._record(move)
+    return child
+
+
+def final_ranking(state: GameState) -> list[int]:
+    """Competition ranks of players 1..N (1 = best; ties share a rank), rules §12.5.
+
+    The winner ranks first; the others by collapsed cells owned, eliminated rings plus
+    rings in hand, own markers, then how late they were permanently eliminated.
+    """
+    n = state.num_players
+    owned = collapsed_by_owner(state.board, n)
+    markers = markers_by_owner(state.board, n)
+    big = 1 << 40
+
+    def key(p: int) -> tuple[int, ...]:
+        turn = int(state.players[p, C.ELIM_TURN])
+        return (1 if state.winner == p else 0, int(owned[p]),
+                int(state.players[p, C.ELIM] + state.players[p, C.HAND]), int(markers[p]),
+                big if turn < 0 else turn)
+
+    keys = {p: key(p) for p in range(1, n + 1)}
+    return [1 + sum(1 for q in keys if keys[q] > keys[p]) for p in range(1, n + 1)]
