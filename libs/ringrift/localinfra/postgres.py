@@ -20,6 +20,7 @@ import fcntl
 import logging
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -100,8 +101,8 @@ def is_reachable(url: str, timeout_s: int = 3) -> bool:
         return False
 
 
-def find_binaries() -> Path | None:
-    """The directory holding initdb, pg_ctl and postgres, newest version first."""
+def find_binaries(version: str | None = None) -> Path | None:
+    """The directory holding initdb, pg_ctl and postgres: of ``version``, or the newest."""
     candidates: list[Path] = []
     if os.environ.get("RINGRIFT_PG_BIN"):
         candidates.append(Path(os.environ["RINGRIFT_PG_BIN"]))
@@ -115,9 +116,19 @@ def find_binaries() -> Path | None:
     if on_path:
         candidates.append(Path(on_path).resolve().parent)
     for directory in candidates:
-        if all(os.access(directory / name, os.X_OK) for name in _REQUIRED_BINARIES):
+        if all(os.access(directory / name, os.X_OK) for name in _REQUIRED_BINARIES) and (
+                version is None or _major_version(directory) == version):
             return directory
     return None
+
+
+def _major_version(binaries: Path) -> str | None:
+    if binaries.parent.parent == Path("/usr/lib/postgresql"):
+        return binaries.parent.name
+    result = subprocess.run([str(binaries / "postgres"), "--version"], capture_output=True,
+                            text=True, check=False)
+    found = re.search(r"(\d+)(?:\.\d+)*", result.stdout)
+    return found.group(1) if found else None
 
 
 def install_binaries() -> Path:
@@ -168,7 +179,12 @@ def ensure_server(cluster: LocalPostgres | None = None) -> tuple[str, bool]:
                 raise RingriftError(f"the local server in {cluster.data_dir} runs but does not "
                                     f"answer at {cluster.url}; see {cluster.log_file}")
             return cluster.url, False
-        binaries = find_binaries() or install_binaries()
+        if is_reachable(cluster.url, timeout_s=1):
+            # Our port answers to our role: a ringrift server from another data directory
+            # (another user's cache, say). It serves tests just as well, so use it.
+            log.info("a server already answers at %s; using it", cluster.url)
+            return cluster.url, False
+        binaries = _binaries_for(cluster)
         if not (cluster.data_dir / "PG_VERSION").exists():
             _initdb(cluster, binaries)
         _write_settings(cluster)
@@ -183,6 +199,28 @@ def ensure_server(cluster: LocalPostgres | None = None) -> tuple[str, bool]:
         return cluster.url, True
 
 
+def _binaries_for(cluster: LocalPostgres) -> Path:
+    """Binaries of the version that made the data directory; installed if there are none."""
+    made_by = _data_version(cluster)
+    binaries = find_binaries(made_by)
+    if binaries is not None:
+        return binaries
+    if made_by is not None and find_binaries() is not None:
+        raise RingriftError(
+            f"{cluster.data_dir} was made by PostgreSQL {made_by}, whose server is not "
+            f"installed; install postgresql-{made_by}, or remove {cluster.base_dir} to start "
+            "afresh (its data is lost)"
+        )
+    return install_binaries()
+
+
+def _data_version(cluster: LocalPostgres) -> str | None:
+    try:
+        return (cluster.data_dir / "PG_VERSION").read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
 def stop_server(cluster: LocalPostgres | None = None) -> bool:
     """Stop the private server (fast shutdown: sessions end, data is flushed).
 
@@ -193,7 +231,7 @@ def stop_server(cluster: LocalPostgres | None = None) -> bool:
     with _locked(cluster):
         if _pg_ctl_status(cluster) != 0:
             return False
-        binaries = find_binaries()
+        binaries = find_binaries(_data_version(cluster)) or find_binaries()
         if binaries is None:
             raise RingriftError("the local server runs but pg_ctl is gone; stop it by hand")
         result = _as_server_user([str(binaries / "pg_ctl"), "stop", "--wait", "--silent",
@@ -210,8 +248,8 @@ def server_running(cluster: LocalPostgres | None = None) -> bool:
 
 def _pg_ctl_status(cluster: LocalPostgres) -> int:
     """pg_ctl's status code: 0 running, 3 not running, 4 no data directory."""
-    binaries = find_binaries()
-    if binaries is None or not (cluster.data_dir / "PG_VERSION").exists():
+    binaries = find_binaries(_data_version(cluster)) or find_binaries()
+    if binaries is None or _data_version(cluster) is None:
         return 4
     return _as_server_user([str(binaries / "pg_ctl"), "status", "-D",
                             str(cluster.data_dir)]).returncode

@@ -1,10 +1,12 @@
 """The PostgreSQL launcher's whole life cycle on a private cluster of its own.
 
 Checks, on a second cluster (its own folder and port, so the session's server is
-untouched): the first start creates the cluster and the ``ringrift`` database
-and answers at the URL it returns; a second start does nothing; status reports
-it; stop stops it and a second stop is a no-op; a start after a stop reuses the
-data (a table made before is still there). Needs Debian's server binaries.
+untouched): the first start creates the cluster and the ``ringrift`` database,
+which answers at the URL it returns (to the right password only); a second start
+does nothing; status reports it; stop stops it and a second stop is a no-op; a
+start after a stop reuses the data (a table made before is still there); a
+launcher pointed at another folder but the same port uses the server that
+already answers there. Needs Debian's server binaries.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def test_start_stop_restart(cluster: postgres.LocalPostgres) -> None:
     with psycopg.connect(url, autocommit=True) as connection:
         assert connection.execute("SELECT current_database()").fetchone() == ("ringrift",)
         connection.execute("CREATE TABLE survives_restart (v INTEGER)")
+    assert not postgres.is_reachable(url.replace(":ringrift@", ":wrong@"), timeout_s=2)
 
     assert postgres.ensure_server(cluster) == (cluster.url, False)
     assert postgres.server_running(cluster)
@@ -58,6 +61,9 @@ def test_start_stop_restart(cluster: postgres.LocalPostgres) -> None:
         connection.execute("SELECT count(*) FROM survives_restart")
 
 
-def test_wrong_password_is_refused(cluster: postgres.LocalPostgres) -> None:
+def test_a_server_already_answering_on_the_port_is_used(cluster: postgres.LocalPostgres) -> None:
     postgres.ensure_server(cluster)
-    assert not postgres.is_reachable(cluster.url.replace(":ringrift@", ":wrong@"), timeout_s=2)
+    elsewhere = postgres.LocalPostgres(cluster.base_dir.parent / "other", port=cluster.port)
+
+    assert postgres.ensure_server(elsewhere) == (cluster.url, False)
+    assert not elsewhere.data_dir.exists()

@@ -2,7 +2,9 @@
 
 Checks: ``DATABASE_URL`` is used when it names PostgreSQL, refused with a clear
 error when it names something else; ``RINGRIFT_PG_BIN`` picks a binary folder
-only when it holds initdb, pg_ctl and postgres; the cluster lives outside the
+only when it holds initdb, pg_ctl and postgres, and of the version asked for; a
+data directory made by a version that is not installed gets an error naming the
+package and the way out; the cluster lives outside the
 clone (the cache, or /var/lib when root); with no binaries, a non-root launch
 fails naming the apt-get command, and a root launch runs exactly
 ``apt-get update`` then the non-interactive install (apt-get itself is replaced
@@ -57,6 +59,32 @@ def test_pg_bin_override_needs_all_three_binaries(tmp_path: Path,
     assert postgres.find_binaries() != partial
 
 
+def test_binaries_of_the_data_directory_version_are_preferred(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    binaries = _fake_binaries(tmp_path / "bin", ("initdb", "pg_ctl"))
+    (binaries / "postgres").write_text("#!/bin/sh\necho 'postgres (PostgreSQL) 99.2'\n")
+    (binaries / "postgres").chmod(0o755)
+    monkeypatch.setenv("RINGRIFT_PG_BIN", str(binaries))
+
+    assert postgres.find_binaries("99") == binaries
+    assert postgres.find_binaries("98") != binaries
+
+
+def test_data_directory_of_a_missing_version_is_explained(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cluster = postgres.LocalPostgres(tmp_path / "pg", port=1)
+    (cluster.data_dir).mkdir(parents=True)
+    (cluster.data_dir / "PG_VERSION").write_text("7\n")
+    installed = _fake_binaries(tmp_path / "bin16", ("initdb", "pg_ctl", "postgres"))
+    (installed / "pg_ctl").write_text("#!/bin/sh\nexit 3\n")  # `status`: not running
+    monkeypatch.setattr(postgres, "find_binaries",
+                        lambda version=None: installed if version in (None, "16") else None)
+    monkeypatch.setattr(postgres.os, "geteuid", lambda: 1000)
+
+    with pytest.raises(RingriftError, match="made by PostgreSQL 7.*install postgresql-7"):
+        postgres.ensure_server(cluster)
+
+
 def test_cluster_lives_outside_the_clone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(postgres.os, "geteuid", lambda: 1000)
     monkeypatch.setenv("RINGRIFT_CACHE", str(tmp_path))
@@ -74,11 +102,12 @@ def test_cluster_lives_outside_the_clone(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
 def test_without_binaries_a_non_root_start_names_the_install_command(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(postgres, "find_binaries", lambda: None)
+    monkeypatch.setattr(postgres, "find_binaries", lambda version=None: None)
     monkeypatch.setattr(postgres.os, "geteuid", lambda: 1000)
 
+    # Port 1: nothing answers there, so the launcher must try to start its own server.
     with pytest.raises(RingriftError, match=r"apt-get update && apt-get install -y .*postgresql"):
-        postgres.ensure_server(postgres.LocalPostgres(tmp_path / "pg"))
+        postgres.ensure_server(postgres.LocalPostgres(tmp_path / "pg", port=1))
     assert not (tmp_path / "pg" / "data").exists()
 
 
@@ -90,10 +119,10 @@ def test_without_binaries_a_root_start_installs_them(monkeypatch: pytest.MonkeyP
     def apt_get(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         env = kwargs.get("env")
         calls.append((command, env.get("DEBIAN_FRONTEND") if isinstance(env, dict) else None))
-        monkeypatch.setattr(postgres, "find_binaries", lambda: installed)
+        monkeypatch.setattr(postgres, "find_binaries", lambda version=None: installed)
         return subprocess.CompletedProcess(command, 0, "")
 
-    monkeypatch.setattr(postgres, "find_binaries", lambda: None)
+    monkeypatch.setattr(postgres, "find_binaries", lambda version=None: None)
     monkeypatch.setattr(postgres.os, "geteuid", lambda: 0)
     monkeypatch.setattr(postgres.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(postgres.subprocess, "run", apt_get)
