@@ -52,11 +52,22 @@ class ArtifactStore(Protocol):
         ...
 
     def get_bytes(self, uri: str, sha256: str | None = None) -> bytes:
-        """The artifact's bytes, checked against its sha256."""
+        """The artifact's bytes, checked against its sha256.
+
+        Args:
+            uri: the artifact's address, as an event carries it.
+            sha256: the hash the event promised; None trusts the one in the URI.
+
+        Raises:
+            ArtifactNotFound: nothing is stored at ``uri``.
+            ArtifactCorrupt: the bytes, or the promised sha256, do not match the address.
+            ArtifactError: ``uri`` is not an artifact URI of this store's kind.
+        """
         ...
 
     def local_path(self, uri: str, sha256: str | None = None) -> Path:
-        """A local file holding the artifact, checked against its sha256."""
+        """A local file holding the artifact, checked like :meth:`get_bytes` (it is read
+        once to hash it), for readers that want a path (``torch.load``, memory maps)."""
         ...
 
 
