@@ -10,7 +10,8 @@ numba-compiled code (see ``state.py``):
   (``rings[cell, H - 1]`` is the top); grown on demand.
 - ``players[p, col]`` (int32), row ``p`` = player number (row 0 unused): ``HAND`` rings in hand,
   ``ELIM`` rings credited as eliminated, ``TERR`` territory spaces, ``ELIM_TURN`` the turn at which
-  the player became permanently eliminated (-1 never).
+  the player became permanently eliminated (-1 never), ``BOARD_ELIM`` the wire
+  ``board.eliminatedRings`` entry (equal to ``ELIM`` unless a loaded state disagreed).
 - ``meta[i]`` (int64): the scalars named ``M_*`` below.
 
 A move inside the engine is a row of ``MOVE_WIDTH`` int32: ``[type, a, b, c, d, e]``; the
@@ -24,8 +25,8 @@ H, CTRL, CAP, MARK, COLL = 0, 1, 2, 3, 4
 BOARD_COLS = 5
 
 # Player columns.
-HAND, ELIM, TERR, ELIM_TURN = 0, 1, 2, 3
-PLAYER_COLS = 4
+HAND, ELIM, TERR, ELIM_TURN, BOARD_ELIM = 0, 1, 2, 3, 4
+PLAYER_COLS = 5
 
 # Phases (wire names in PHASE_NAMES).
 PH_PLACEMENT, PH_MOVEMENT, PH_CAPTURE, PH_CHAIN = 0, 1, 2, 3

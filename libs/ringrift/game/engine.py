@@ -13,7 +13,7 @@ import numpy as np
 from ringrift.configs import GameConfig
 from ringrift.game import codes as C
 from ringrift.game import phases
-from ringrift.game.codec import cell_of, find_row, row_to_move
+from ringrift.game.codec import find_row, row_to_move
 from ringrift.game.errors import IllegalMoveError
 from ringrift.game.geometry import (
     RINGS_PER_PLAYER,
@@ -26,7 +26,8 @@ from ringrift.game.geometry import (
 )
 from ringrift.game.move import Move, MoveType
 from ringrift.game.state import GameState
-from ringrift.game.territory import find_regions, processable
+from ringrift.game.territory import find_regions
+from ringrift.game.trusted import trusted_row
 from ringrift.game.victory import collapsed_by_owner, lps_turn_start, markers_by_owner
 
 _EMPTY_MASK = np.zeros(0, dtype=np.bool_)
@@ -114,17 +115,21 @@ def apply_row(state: GameState, row: np.ndarray, *, region: np.ndarray | None = 
     return child
 
 
-def apply_move(state: GameState, move: Move, *, trust_region_payload: bool = False) -> GameState:
+def apply_move(state: GameState, move: Move, *, trust_payload: bool = False,
+               trust_region_payload: bool = False) -> GameState:
     """A new state after ``move``; ``state`` is unchanged.
 
     Args:
         state: the position.
         move: the move; it must match one of ``legal_moves(state)`` (under-specified
             fields are resolved as described in ``codec.py``).
-        trust_region_payload: apply a ``choose_territory_option`` to the region cells it
-            names even if they are not a region the engine detects (the reference engines
-            do this; conformance vectors rely on it). The processability prerequisite is
-            still checked.
+        trust_payload: when the move is not in the legal set, apply the geometry it carries
+            the way the reference engines' apply paths do (wire-format §5.4, §10.8): a
+            ``choose_territory_option`` on the cells it names (the processability
+            prerequisite is still checked), a capture segment along one ray without the
+            distance and cap-height checks, an ``eliminate_rings_from_stack`` on a stack of
+            the mover's. For conformance vectors and foreign records; never for play.
+        trust_region_payload: older name of ``trust_payload``.
 
     Raises:
         IllegalMoveError: the game is over, it is another player's turn, or the move is
@@ -143,32 +148,13 @@ def apply_move(state: GameState, move: Move, *, trust_region_payload: bool = Fal
         legal = state._legal[2] if state._legal else None
         record = legal[index] if legal is not None else row_to_move(state, rows[index], regions)
         return apply_row(state, rows[index], record=record)
-    if trust_region_payload and move.type is MoveType.CHOOSE_TERRITORY_OPTION:
-        return _apply_trusted_region(state, move, rows)
+    if trust_payload or trust_region_payload:
+        row, region = trusted_row(state, move)
+        return apply_row(state, row, region=region, record=move)
     allowed = sorted({m.type.value for m in legal_moves(state)})
     raise IllegalMoveError(
         f"{move.describe()}: not legal in phase {state.phase}; legal move types here: "
         f"{', '.join(allowed)}")
-
-
-def _apply_trusted_region(state: GameState, move: Move, rows: np.ndarray) -> GameState:
-    del rows
-    if (move.region is None or state.phase != "territory_processing"
-            or state.pending_territory_region is not None):
-        raise IllegalMoveError(f"{move.describe()}: no territory decision is open")
-    mask = np.zeros(state.geometry.num_cells, dtype=np.bool_)
-    for pos in move.region.spaces:
-        cell = cell_of(state.geometry, pos)
-        if cell < 0:
-            raise IllegalMoveError(f"{move.describe()}: region cell {pos.key} is off the board")
-        mask[cell] = True
-    if not processable(state.board, state.rings, mask, state.current_player,
-                       state.turn_has_recovery):
-        raise IllegalMoveError(
-            f"{move.describe()}: no self-elimination target outside the region")
-    row = np.array([C.MT_TERRITORY, -1, cell_of(state.geometry, move.region.spaces[0]), 0, 0, 0],
-                   dtype=np.int32)
-    return apply_row(state, row, region=mask, record=move)
 
 
 def _end_by_host(state: GameState, move: Move) -> GameState:

@@ -165,6 +165,9 @@ def gen_legal(board, rings, players, meta, pending_region, g):
         if meta[M_ATTACKER] >= 0:
             buf, n = gen_captures_from(board, rays, ray_len, p, meta[M_ATTACKER], buf, n,
                                        MT_CAPTURE)
+        else:  # a loaded state without history: the attacker is unknown, allow any stack
+            for c in range(board.shape[0]):
+                buf, n = gen_captures_from(board, rays, ray_len, p, c, buf, n, MT_CAPTURE)
         buf, n = push(buf, n, MT_SKIP_CAPTURE, 0, 0, 0, 0, 0)
     elif phase == PH_CHAIN:
         if meta[M_CHAIN] >= 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ringrift.game._jit import njit
-from ringrift.game.codes import CAP, CTRL, ELIM, M_TOTAL_ELIM, H
+from ringrift.game.codes import BOARD_ELIM, CAP, CTRL, ELIM, M_TOTAL_ELIM, H
 
 
 @njit
@@ -91,6 +91,7 @@ def move_stack(board, rings, src, dst):
 def credit(players, meta, player, count):
     """Credit ``count`` eliminated rings to ``player`` (player counter and the total)."""
     players[player, ELIM] += count
+    players[player, BOARD_ELIM] += count
     meta[M_TOTAL_ELIM] += count
 
 

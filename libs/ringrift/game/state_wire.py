@@ -61,6 +61,7 @@ def state_from_wire(ws: WireState) -> GameState:
             raise WireFormatError(f"player number {p} outside 1..{n}")
         state.players[p, C.HAND] = player.rings_in_hand
         state.players[p, C.ELIM] = player.eliminated_rings
+        state.players[p, C.BOARD_ELIM] = ws.board_eliminated_rings.get(p, player.eliminated_rings)
         state.players[p, C.TERR] = player.territory_spaces
     tallest = max((s.stack_height for s in ws.stacks.values()), default=0)
     state.rings = grow_rings(state.rings, tallest)
@@ -199,7 +200,8 @@ def state_to_wire(state: GameState) -> WireState:
         board_type=geo.board_type, size=geo.size, players=players,
         current_player=state.current_player, phase=state.phase, status=status,
         stacks=stacks, markers=markers, collapsed=collapsed,
-        board_eliminated_rings={p: int(state.players[p, C.ELIM]) for p in range(1, n + 1)},
+        board_eliminated_rings={p: int(state.players[p, C.BOARD_ELIM])
+                                for p in range(1, n + 1)},
         move_history=history,
         chain_capture_position=None if chain is None else pos[chain],
         must_move_from_stack_key=None if must is None else geo.keys[must],
