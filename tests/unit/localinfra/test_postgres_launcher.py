@@ -4,11 +4,14 @@ Checks: ``DATABASE_URL`` is used when it names PostgreSQL, refused with a clear
 error when it names something else; ``RINGRIFT_PG_BIN`` picks a binary folder
 only when it holds initdb, pg_ctl and postgres, and of the version asked for; a
 data directory made by a version that is not installed gets an error naming the
-package and the way out; the cluster lives outside the
-clone (the cache, or /var/lib when root); with no binaries, a non-root launch
-fails naming the apt-get command, and a root launch runs exactly
-``apt-get update`` then the non-interactive install (apt-get itself is replaced
-here by a recorder: the real install is exercised by CI on a fresh machine).
+package and the way out; the cluster lives outside the clone (the cache, or
+/var/lib when root); with no binaries, a non-root launch fails naming the
+apt-get command, and a root launch runs exactly ``apt-get update`` then the
+non-interactive install (apt-get itself is replaced here by a recorder: the
+real install is exercised by CI on a fresh machine); ``ringrift infra postgres
+url|status|stop|start`` with an external ``DATABASE_URL`` prints it, reports it
+unreachable, stops nothing and refuses to start; ``url`` of the local server
+follows ``RINGRIFT_POSTGRES_PORT``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from ringrift.cli.main import build_parser
 from ringrift.errors import ConfigurationError, RingriftError
 from ringrift.localinfra import postgres
 
@@ -140,3 +144,33 @@ def test_failed_install_shows_apt_output(monkeypatch: pytest.MonkeyPatch) -> Non
 
     with pytest.raises(RingriftError, match="Unable to locate package"):
         postgres.install_binaries()
+
+
+def _infra_postgres(action: str) -> int:
+    args = build_parser().parse_args(["infra", "postgres", action])
+    return args.func(args)
+
+
+def test_cli_with_an_external_server(monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # Port 1 on loopback: nothing answers, and refusing takes no time.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@127.0.0.1:1/x")
+
+    assert _infra_postgres("url") == 0
+    assert capsys.readouterr().out.strip() == "postgresql://u:p@127.0.0.1:1/x"
+    assert _infra_postgres("status") == 1
+    assert "does not answer" in capsys.readouterr().out
+    assert _infra_postgres("stop") == 0
+    assert "nothing to stop" in capsys.readouterr().err
+    with pytest.raises(RingriftError, match="does not answer"):
+        _infra_postgres("start")
+
+
+def test_cli_url_of_the_local_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("RINGRIFT_POSTGRES_DIR", str(tmp_path))
+    monkeypatch.setenv("RINGRIFT_POSTGRES_PORT", "54999")
+
+    assert _infra_postgres("url") == 0
+    assert capsys.readouterr().out.strip() == (
+        "postgresql://ringrift:ringrift@127.0.0.1:54999/ringrift")
