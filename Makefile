@@ -45,6 +45,9 @@ topics: env ## create the registry's topics (+ .dlq twins) on $KAFKA_BOOTSTRAP_S
 bench-events: env ## Kafka backbone: publish-to-handle latency p50/p99, 1 KB throughput (local broker)
 	$(PY) benchmarks/bench_events.py
 
+bench-rules: env ## rules engine: random-playout moves/s, games/s, game length, legal moves per board (one core)
+	$(PY) benchmarks/bench_rules.py $(BENCH_ARGS)
+
 db-up: env ## start a local PostgreSQL server (installs it from Debian's packages if missing)
 	$(RINGRIFT) infra postgres start
 
