@@ -260,6 +260,10 @@ def _initdb(cluster: LocalPostgres, binaries: Path) -> None:
     # initdb never leaves a half-made data directory that later starts would trip over.
     scratch = cluster.base_dir / "data.init"
     shutil.rmtree(scratch, ignore_errors=True)
+    if _as_server_user(["test", "-w", str(cluster.base_dir)]).returncode != 0:
+        raise RingriftError(
+            f"the {SERVER_USER} user cannot write to {cluster.base_dir} (a folder above it is "
+            "private); set RINGRIFT_POSTGRES_DIR to a folder outside root's home")
     password_file = cluster.base_dir / "password"
     password_file.write_text(PASSWORD + "\n")
     _hand_to_server_user(cluster.base_dir, password_file)
