@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,7 +48,7 @@ from ringrift.errors import PoisonMessage
 from ringrift.events import envelope, metrics
 from ringrift.events.deadletter import DeadLetterWriter
 from ringrift.events.envelope import Event
-from ringrift.events.idempotency import already_processed, mark_processed
+from ringrift.events.idempotency import already_processed, mark_processed, processed_among
 from ringrift.events.producer import EventProducer
 from ringrift.events.settings import KafkaSettings
 from ringrift.events.topics import TopicSpec
@@ -255,14 +256,19 @@ class ConsumerLoop:
     def _transaction(self, items: list[_Item]) -> None:
         """Handle ``items`` in one transaction; commits only once their outputs are acked."""
         with session_scope(self.engine) as session:
+            seen = processed_among(session, self.group,
+                                   [item.event.event_id for item in items if item.event])
+            fresh: list[str] = []
             outputs: list[Output] = []
             for item in items:
                 assert item.event is not None
-                if already_processed(session, self.group, item.event.event_id):
+                if item.event.event_id in seen:  # handled before (or twice in this batch)
                     item.skipped = True
                     continue
                 outputs += self.handler(item.event, session) or ()
-                mark_processed(session, self.group, item.event.event_id)
+                seen.add(item.event.event_id)
+                fresh.append(item.event.event_id)
+            mark_processed(session, self.group, fresh)
             for topic, event in outputs:
                 self._producer.publish(topic, event)
             if outputs:
@@ -271,18 +277,23 @@ class ConsumerLoop:
     def _done(self, items: list[_Item]) -> None:
         """Store the offsets of handled records, so auto-commit may send them."""
         now = datetime.now(UTC)
+        lag = metrics.HANDLING_LAG.labels(self.group)
+        last: dict[tuple[str, int], int] = {}
         for item in items:
             assert item.event is not None
-            topic = item.topic.name
-            metrics.EVENTS_CONSUMED.labels(topic, self.group).inc()
+            record = item.record
+            last[(record.topic(), record.partition())] = record.offset()
             if item.skipped:
-                metrics.DUPLICATES_SKIPPED.labels(topic, self.group).inc()
+                metrics.DUPLICATES_SKIPPED.labels(item.topic.name, self.group).inc()
                 log.info("skipped already processed event %s", item.event.event_id,
-                         extra={"group": self.group, "topic": topic})
+                         extra={"group": self.group, "topic": item.topic.name})
             else:
-                lag = (now - item.event.produced_at).total_seconds()
-                metrics.HANDLING_LAG.labels(self.group).observe(max(lag, 0.0))
-            self._consumer.store_offsets(message=item.record)
+                lag.observe(max((now - item.event.produced_at).total_seconds(), 0.0))
+        for topic, count in Counter(item.topic.name for item in items).items():
+            metrics.EVENTS_CONSUMED.labels(topic, self.group).inc(count)
+        # The stored offset is the next record to read, hence + 1.
+        self._consumer.store_offsets(offsets=[TopicPartition(topic, partition, offset + 1)
+                                              for (topic, partition), offset in last.items()])
 
     def _recorded_by_another(self, item: _Item) -> bool:
         assert item.event is not None

@@ -11,9 +11,10 @@ after a crash re-emits the same ids and the next stage skips them the same way.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, String, func, select
+from sqlalchemy import DateTime, String, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ringrift.storage.database import Base
@@ -30,21 +31,31 @@ class ProcessedEvent(Base):
         DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now())
 
 
+def processed_among(session: Session, group: str, event_ids: Collection[str]) -> set[str]:
+    """Which of ``event_ids`` ``group`` has recorded as handled (one query for a batch)."""
+    if not event_ids:
+        return set()
+    rows = session.execute(
+        select(ProcessedEvent.event_id).where(ProcessedEvent.consumer_group == group,
+                                              ProcessedEvent.event_id.in_(event_ids)))
+    return set(rows.scalars())
+
+
 def already_processed(session: Session, group: str, event_id: str) -> bool:
     """Whether ``group`` has recorded ``event_id`` as handled."""
-    found = session.execute(
-        select(ProcessedEvent.event_id).where(ProcessedEvent.consumer_group == group,
-                                              ProcessedEvent.event_id == event_id)
-    ).first()
-    return found is not None
+    return bool(processed_among(session, group, [event_id]))
 
 
-def mark_processed(session: Session, group: str, event_id: str) -> None:
-    """Record ``event_id`` as handled by ``group`` in the session's transaction.
+def mark_processed(session: Session, group: str, event_ids: Collection[str]) -> None:
+    """Record ``event_ids`` as handled by ``group`` in the session's transaction.
 
     Call it in the transaction that holds the handler's effects. If another consumer
-    of the group recorded the same id first (a redelivery racing a rebalance), the
-    flush raises ``IntegrityError`` and the caller rolls the whole transaction back.
+    of the group recorded one of them first (a redelivery racing a rebalance), this
+    raises ``IntegrityError`` and the caller rolls the whole transaction back.
     """
-    session.add(ProcessedEvent(consumer_group=group, event_id=event_id))
-    session.flush()
+    if event_ids:
+        now = datetime.now(UTC)
+        # One executemany INSERT: the ORM unit of work costs ~0.3 ms a row.
+        session.execute(insert(ProcessedEvent), [
+            {"consumer_group": group, "event_id": event_id, "processed_at": now}
+            for event_id in event_ids])

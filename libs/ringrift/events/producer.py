@@ -56,7 +56,7 @@ class EventProducer:
             # Retries happen inside librdkafka (idempotence keeps them in order and
             # single); a record not delivered within this bound is reported as failed.
             "delivery.timeout.ms": int(settings.publish_timeout_s * 1000) * 4,
-            "linger.ms": 5,
+            "linger.ms": settings.linger_ms,
         })
         self._error: PublishError | None = None
 

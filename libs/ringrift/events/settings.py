@@ -43,6 +43,8 @@ class KafkaSettings(BaseSettings):
     retry_backoff_max_s: float = Field(default=10.0, gt=0)
     batch_size: int = Field(default=500, ge=1)
     """Records handled in one database transaction when that many are waiting."""
+    linger_ms: int = Field(default=5, ge=0)
+    """How long the producer waits to fill a batch: throughput against latency."""
     publish_timeout_s: float = Field(default=30.0, gt=0)
     """How long a flush waits for acknowledgements before raising PublishError."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from google.protobuf.message import Message
 
@@ -137,6 +138,7 @@ def topic(name: str) -> TopicSpec:
                        f"{', '.join(spec.name for spec in TOPICS)}")
 
 
+@cache
 def message_types() -> dict[str, type[Message]]:
-    """Every event type the registry knows, by full protobuf name."""
+    """Every event type the registry knows, by full protobuf name (do not mutate)."""
     return {spec.event_type: spec.message_type for spec in TOPICS}
