@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ringrift.localinfra.cli",
     "ringrift.events.cli",
     "ringrift.storage.cli",
+    "ringrift.game.cli",
 )
 
 

@@ -1,0 +1,148 @@
+"""``ringrift rules``: play, replay, apply, legal-moves, and one-line errors for bad input.
+
+Checks: ``play`` writes a GameRecord that ``replay --fingerprints`` replays with exit 0,
+one JSON line per move (index, fingerprint, hash) and a final line whose status and
+winner match the game; ``apply`` prints the next state; ``legal-moves`` prints the
+engine's legal moves. Bad input exits 1 or 2 with one stderr line naming what and
+where, never a traceback: malformed JSON, an unknown board, a missing file, an
+off-board cell, a move of the wrong player, an illegal move inside a record (its
+index is named), an unknown ``--board``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ringrift.cli.main import main
+from ringrift.configs import GameConfig
+from ringrift.game import engine
+from ringrift.game.wire import state_to_json
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], str]:
+    code = main(["rules", *argv])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+def one_line_error(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rules") / "game.json"
+    assert main(["rules", "play", "--board", "square8", "--players", "2", "--seed", "3",
+                 "--output", str(path)]) == 0
+    return path
+
+
+def write(path: Path, value: Any) -> Path:
+    path.write_text(json.dumps(value), encoding="utf-8")
+    return path
+
+
+def initial_state_file(tmp_path: Path) -> Path:
+    state = engine.initial_state(GameConfig("square8", 2))
+    return write(tmp_path / "state.json", state_to_json(state.to_wire()))
+
+
+def test_play_then_replay_with_fingerprints(played: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    record = json.loads(played.read_text())
+    assert record["boardType"] == "square8" and record["totalMoves"] == len(record["moves"])
+    code, lines, err = run(capsys, "replay", str(played), "--fingerprints")
+    assert code == 0, err
+    steps = [json.loads(line) for line in lines]
+    assert [s["index"] for s in steps[:-1]] == list(range(len(record["moves"])))
+    assert all(s["fingerprint"].count("#") == 4 and len(s["hash"]) == 16 for s in steps[:-1])
+    final = steps[-1]
+    assert final["final"] is True and final["moves"] == len(record["moves"])
+    assert final["status"] == "completed" and final["winner"] == record["winner"]
+    assert final["victoryReason"] == record["outcome"]
+    assert final["fingerprint"] == steps[-2]["fingerprint"]
+
+
+def test_play_is_deterministic_for_a_seed(tmp_path: Path, played: Path) -> None:
+    again = tmp_path / "again.json"
+    assert main(["rules", "play", "--board", "square8", "--players", "2", "--seed", "3",
+                 "--output", str(again)]) == 0
+    assert json.loads(again.read_text())["moves"] == json.loads(played.read_text())["moves"]
+
+
+def test_replay_names_the_first_illegal_move(tmp_path: Path, played: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    record = json.loads(played.read_text())
+    record["moves"][5]["player"] = 3 - record["moves"][5]["player"]
+    code, _, err = run(capsys, "replay", str(write(tmp_path / "bad.json", record)))
+    assert code == 1
+    line = one_line_error(err)
+    assert "move 5:" in line and "turn" in line
+
+
+def test_apply_and_legal_moves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state_path = initial_state_file(tmp_path)
+    move = write(tmp_path / "move.json", {"type": "place_ring", "player": 1,
+                                          "to": {"x": 3, "y": 3}, "placementCount": 2})
+    code, lines, err = run(capsys, "apply", "--state", str(state_path), "--move", str(move))
+    assert code == 0, err
+    after = json.loads(lines[0])
+    assert after["board"]["stacks"]["3,3"]["rings"] == [1, 1]
+    assert after["currentPhase"] == "movement"
+
+    code, lines, err = run(capsys, "legal-moves", "--state", str(state_path))
+    assert code == 0, err
+    moves = json.loads(lines[0])
+    expected = engine.legal_moves(engine.initial_state(GameConfig("square8", 2)))
+    assert len(moves) == len(expected)
+    assert {m["type"] for m in moves} == {m.type.value for m in expected}
+
+
+@pytest.mark.parametrize(("move", "words"), [
+    ({"type": "place_ring", "player": 1, "to": {"x": 9, "y": 9}}, "off the square8 board"),
+    ({"type": "place_ring", "player": 2, "to": {"x": 3, "y": 3}}, "player 1's turn"),
+    ({"type": "move_stack", "player": 1, "from": {"x": 3, "y": 3}, "to": {"x": 3, "y": 4}},
+     "not legal"),
+    ({"type": "place_ring", "player": 1}, "move.json: move.to"),
+])
+def test_apply_refuses_bad_moves(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                 move: dict[str, Any], words: str) -> None:
+    state_path = initial_state_file(tmp_path)
+    move_path = write(tmp_path / "move.json", move)
+    code, lines, err = run(capsys, "apply", "--state", str(state_path), "--move", str(move_path))
+    assert code == 1 and not lines
+    assert words in one_line_error(err)
+
+
+def test_malformed_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"boardType": "square8", "moves": [', encoding="utf-8")
+    code, _, err = run(capsys, "replay", str(broken))
+    assert code == 1 and "malformed JSON" in one_line_error(err)
+
+    unknown = write(tmp_path / "unknown.json", {"boardType": "octagon", "numPlayers": 2,
+                                                "moves": []})
+    code, _, err = run(capsys, "replay", str(unknown))
+    assert code == 1 and "boardType" in one_line_error(err)
+
+    state = json.loads(initial_state_file(tmp_path).read_text())
+    state["board"]["type"] = "octagon"
+    code, _, err = run(capsys, "legal-moves", "--state", str(write(tmp_path / "s.json", state)))
+    assert code == 1 and "board.type" in one_line_error(err)
+
+    code, _, err = run(capsys, "replay", str(tmp_path / "missing.json"))
+    assert code == 2 and "cannot read" in one_line_error(err)
+
+
+def test_unknown_board_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["rules", "play", "--board", "octagon"])
+    assert info.value.code == 2
+    assert "invalid choice: 'octagon'" in capsys.readouterr().err
+
