@@ -356,12 +356,25 @@ def _port_of(data_dir: Path) -> str:
 
 
 def _terminate(pid: int, timeout: float = 60.0) -> None:
+    """SIGTERM (a clean shutdown), then SIGKILL after ``timeout`` seconds."""
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _alive(pid):
             return
         time.sleep(0.2)
     os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        # Reap it if it is our own child (started by this process), or it lingers as a zombie.
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
