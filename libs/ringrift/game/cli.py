@@ -17,7 +17,7 @@ from typing import Any
 
 from ringrift.cli.options import add_config_options, config_from_args
 from ringrift.errors import ConfigurationError
-from ringrift.game.errors import WireFormatError
+from ringrift.game.errors import ReplayMismatchError, WireFormatError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     replay = commands.add_parser(
         "replay", help="apply every move of a GameRecord or trace and report the result",
         description="Replay a GameRecord (.json), or a trace {boardType, numPlayers, "
-        "initialState?, moves}. Exit 0 when every move is legal, 1 at the first illegal one.")
+        "initialState?, moves}. Exit 0 when every move is legal (and the final state matches "
+        "the record's finalStateHash, when it has one), 1 otherwise.")
     replay.add_argument("record", type=Path, help="GameRecord or trace JSON file")
     replay.add_argument("--fingerprints", action="store_true",
                         help="print one JSON line per move with its index, fingerprint and "
@@ -97,7 +98,12 @@ def _replay(args: argparse.Namespace) -> int:
     if state is None:
         from ringrift.game.replay import start_state
         state = start_state(record)
-    _print_json({"final": True, "moves": len(record.moves), **final_summary(state)})
+    summary = final_summary(state)
+    _print_json({"final": True, "moves": len(record.moves), **summary})
+    if record.final_state_hash and record.final_state_hash != summary["hash"]:
+        raise ReplayMismatchError(
+            f"{args.record}: every move is legal but the final state hash is {summary['hash']}, "
+            f"the record says finalStateHash {record.final_state_hash}")
     return 0
 
 

@@ -28,3 +28,7 @@ class IllegalMoveError(PoisonMessage):
     The message names the move and why it is refused (wrong player, game over,
     off-board cell, not among the legal moves).
     """
+
+
+class ReplayMismatchError(PoisonMessage):
+    """A replayed game does not reach the state its record says it reached."""

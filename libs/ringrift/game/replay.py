@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ringrift.configs import GameConfig
 from ringrift.game import engine
 from ringrift.game.errors import IllegalMoveError
-from ringrift.game.fingerprint import fingerprint
+from ringrift.game.fingerprint import compact_hash, fingerprint, simple_hash
 from ringrift.game.move import Move, Position
 from ringrift.game.record import GameRecord
 from ringrift.game.wire import WireState, on_board
@@ -118,7 +118,7 @@ def play_random(config: GameConfig, seed: int, max_moves: int = 20000) -> tuple[
     record = GameRecord(board_type=config.board_type, num_players=config.num_players,
                         moves=moves, id=f"random-{config.key}-{seed}", rng_seed=seed,
                         winner=state.winner, outcome=victory_reason(state),
-                        final_state_hash=None,
+                        final_state_hash=compact_hash(state),
                         metadata={"source": "soak_test", "tags": ["random"]})
     return record, state
 
@@ -129,6 +129,8 @@ def victory_reason(state: GameState) -> str | None:
 
 
 def final_summary(state: GameState) -> dict[str, object]:
+    """Status, winner, victory reason, fingerprint and compact hash of a (final) state."""
     wire: WireState = state.to_wire()
+    text = fingerprint(wire)
     return {"status": wire.status, "winner": state.winner, "victoryReason": victory_reason(state),
-            "fingerprint": fingerprint(wire)}
+            "fingerprint": text, "hash": simple_hash(text)}

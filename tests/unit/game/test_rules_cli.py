@@ -146,3 +146,13 @@ def test_unknown_board_option_is_a_usage_error(capsys: pytest.CaptureFixture[str
     assert info.value.code == 2
     assert "invalid choice: 'octagon'" in capsys.readouterr().err
 
+
+
+def test_replay_checks_the_final_state_hash(tmp_path: Path, played: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    record = json.loads(played.read_text())
+    assert len(record["finalStateHash"]) == 16
+    record["finalStateHash"] = "0" * 16
+    code, lines, err = run(capsys, "replay", str(write(tmp_path / "tampered.json", record)))
+    assert code == 1 and json.loads(lines[-1])["final"] is True
+    assert "finalStateHash 0000000000000000" in one_line_error(err)
