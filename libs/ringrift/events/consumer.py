@@ -22,6 +22,10 @@ Records waiting together are handled in one transaction (fast); if any of them
 fails, the transaction is rolled back and they are handled one at a time, so the
 failing one is isolated and the others are still handled, in order.
 
+If the broker cannot take an output or a dead letter within the publish timeout, the
+loop raises and the process exits without storing that record's offset; after a
+restart (by the orchestrator) the record comes again.
+
 Stopping: :meth:`ConsumerLoop.stop` (SIGTERM, once :meth:`install_signal_handlers` is
 called) lets the records in hand finish, commits their offsets and leaves the group.
 """
@@ -291,9 +295,21 @@ class ConsumerLoop:
                 lag.observe(max((now - item.event.produced_at).total_seconds(), 0.0))
         for topic, count in Counter(item.topic.name for item in items).items():
             metrics.EVENTS_CONSUMED.labels(topic, self.group).inc(count)
-        # The stored offset is the next record to read, hence + 1.
-        self._consumer.store_offsets(offsets=[TopicPartition(topic, partition, offset + 1)
-                                              for (topic, partition), offset in last.items()])
+        self._store([TopicPartition(topic, partition, offset + 1)
+                     for (topic, partition), offset in last.items()])
+
+    def _store(self, offsets: list[TopicPartition]) -> None:
+        """Store offsets (the next record to read, hence + 1) for auto-commit to send."""
+        try:
+            self._consumer.store_offsets(offsets=offsets)
+        except KafkaException as error:
+            # A rebalance served inside consume() took the partition away after its
+            # records were fetched. Its new owner reads them again and skips them as
+            # processed; there is nothing left for us to store.
+            if error.args[0].code() != KafkaError._STATE:
+                raise
+            log.info("partition revoked before its offset was stored: %s", error,
+                     extra={"group": self.group})
 
     def _recorded_by_another(self, item: _Item) -> bool:
         assert item.event is not None
@@ -305,7 +321,8 @@ class ConsumerLoop:
         # The dead letter must be durable before the offset moves past the record.
         self._producer.flush()
         metrics.DEAD_LETTERED.labels(item.topic.name, self.group).inc()
-        self._consumer.store_offsets(message=item.record)
+        record = item.record
+        self._store([TopicPartition(record.topic(), record.partition(), record.offset() + 1)])
         log.error("dead-lettered record to %s", target, extra=self._context(item))
 
     def _backoff(self, attempt: int) -> float:
