@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ringrift.events.cli",
     "ringrift.storage.cli",
     "ringrift.game.cli",
+    "ringrift.loop.cli",
 )
 
 

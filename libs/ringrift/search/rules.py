@@ -51,24 +51,12 @@ def engine_rules() -> GameRules:
 
 
 def terminal_values(ranking: Sequence[int]) -> np.ndarray:
-    """Per-seat values of a finished game from its ranking (1 = best, ties share a rank).
+    """Per-seat values of a finished game (absolute seat order), from its final ranking.
 
-    A seat scores by its average finishing position: tied seats split the places they span,
-    so a two-player draw is 0 for both and values always sum to zero. First place is +1, last
-    is -1, linear in between (3 players: +1, 0, -1).
-
-    Args:
-        ranking: rank per player, index ``i`` for player ``i + 1``.
-
-    Returns:
-        float32 array of one value per seat.
+    The one definition is the training target's (``ringrift.training.targets``): search must
+    back up exactly the values the value head is trained on. Imported here lazily, so that
+    importing search does not import the training stack.
     """
-    ranks = np.asarray(ranking, dtype=np.int64)
-    num_players = len(ranks)
-    values = np.empty(num_players, dtype=np.float32)
-    for seat, rank in enumerate(ranks):
-        better = int(np.sum(ranks < rank))
-        tied = int(np.sum(ranks == rank))
-        mean_place = better + (tied + 1) / 2.0
-        values[seat] = 1.0 - 2.0 * (mean_place - 1.0) / (num_players - 1)
-    return values
+    from ringrift.training.targets import ranking_to_values
+
+    return ranking_to_values(ranking)
