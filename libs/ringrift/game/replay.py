@@ -118,9 +118,26 @@ def play_random(config: GameConfig, seed: int, max_moves: int = 20000) -> tuple[
     record = GameRecord(board_type=config.board_type, num_players=config.num_players,
                         moves=moves, id=f"random-{config.key}-{seed}", rng_seed=seed,
                         winner=state.winner, outcome=victory_reason(state),
+                        final_score=final_score(state.to_wire()),
+                        initial_state_hash=compact_hash(engine.initial_state(config)),
                         final_state_hash=compact_hash(state),
                         metadata={"source": "soak_test", "tags": ["random"]})
     return record, state
+
+
+def final_score(wire: WireState) -> dict[str, dict[str, int]]:
+    """The record's ``finalScore`` (wire-format §6.1); ``ringsRemaining`` counts each
+    player's rings in hand plus its rings in stacks."""
+    on_board: dict[int, int] = {}
+    for stack in wire.stacks.values():
+        for ring in stack.rings:
+            on_board[ring] = on_board.get(ring, 0) + 1
+    return {
+        "ringsEliminated": {str(p.player_number): p.eliminated_rings for p in wire.players},
+        "territorySpaces": {str(p.player_number): p.territory_spaces for p in wire.players},
+        "ringsRemaining": {str(p.player_number): p.rings_in_hand + on_board.get(p.player_number, 0)
+                           for p in wire.players},
+    }
 
 
 def victory_reason(state: GameState) -> str | None:

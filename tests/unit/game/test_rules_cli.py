@@ -20,6 +20,7 @@ from ringrift.cli.main import main
 from ringrift.configs import GameConfig
 from ringrift.game import engine
 from ringrift.game.wire import state_to_json
+from ringrift.game.wire_move import move_from_json
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], str]:
@@ -156,3 +157,21 @@ def test_replay_checks_the_final_state_hash(tmp_path: Path, played: Path,
     code, lines, err = run(capsys, "replay", str(write(tmp_path / "tampered.json", record)))
     assert code == 1 and json.loads(lines[-1])["final"] is True
     assert "finalStateHash 0000000000000000" in one_line_error(err)
+
+
+def test_replay_a_trace_from_a_given_state(tmp_path: Path, played: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    record = json.loads(played.read_text())
+    assert record["initialStateHash"] and set(record["finalScore"]) == {
+        "ringsEliminated", "territorySpaces", "ringsRemaining"}
+    state = engine.initial_state(GameConfig("square8", 2))
+    for raw in record["moves"][:6]:
+        state = engine.apply_move(state, move_from_json(raw))
+    trace = {"boardType": "square8", "numPlayers": 2,
+             "initialState": state_to_json(state.to_wire()), "moves": record["moves"][6:12]}
+    code, lines, err = run(capsys, "replay", str(write(tmp_path / "trace.json", trace)),
+                           "--fingerprints")
+    assert code == 0, err
+    whole = run(capsys, "replay", str(played), "--fingerprints")[1]
+    assert [json.loads(x)["fingerprint"] for x in lines[:6]] == [
+        json.loads(x)["fingerprint"] for x in whole[6:12]]
