@@ -6,7 +6,7 @@ as plain Python when debugging.
 
 Numba invalidates a cached function only when *its own* file changes, not when a
 kernel it calls (or a constant it reads) changes in another module. Kernels here
-call across modules, so at import we fingerprint every source file of this
+call across modules, so at import we fingerprint the kernel modules of this
 package and drop the package's numba cache files when the fingerprint differs
 from the one they were built with.
 """
@@ -23,10 +23,16 @@ _CACHE_DIR = _PACKAGE_DIR / "__pycache__"
 _STAMP = _CACHE_DIR / "numba-sources.sha256"
 
 
+# The modules holding compiled kernels or constants they read (others never affect them).
+_KERNEL_MODULES = ("codes", "stacks", "moves_buffer", "movement", "capture", "placement",
+                   "lines", "territory", "recovery", "victory", "phases")
+
+
 def _sources_digest() -> str:
     digest = hashlib.sha256()
-    for path in sorted(_PACKAGE_DIR.glob("*.py")):
-        digest.update(path.name.encode())
+    for name in _KERNEL_MODULES:
+        path = _PACKAGE_DIR / f"{name}.py"
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ringrift.game.geometry import build_geometry
 
 
