@@ -17,11 +17,37 @@ different order. Bookkeeping and meta moves carry no board target: their ``to`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
 
+def _fast_frozen_init(cls: type) -> type:
+    """Give a frozen slotted dataclass an ``__init__`` that is about 2.5x faster.
+
+    CPython's generated frozen ``__init__`` looks up ``object.__setattr__`` afresh for
+    every field (about 0.2 us each); ``Move`` has 21 fields and is built for every
+    legal move. This ``__init__`` has the same signature and sets each slot through
+    its descriptor. Only fields with plain defaults are supported (no factories).
+    """
+    params, body, env = [], [], {}
+    for item in fields(cls):
+        if item.default is not MISSING:
+            env[f"_d_{item.name}"] = item.default
+            params.append(f"{item.name}=_d_{item.name}")
+        else:
+            params.append(item.name)
+        env[f"_s_{item.name}"] = cls.__dict__[item.name].__set__
+        body.append(f"    _s_{item.name}(self, {item.name})")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+    exec(source, env)  # noqa: S102 - generated from the dataclass's own field names
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init  # type: ignore[misc]
+    return cls
+
+
+@_fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Position:
     """A cell: ``(x, y)`` on square boards, cube ``(x, y, z)`` on hex boards.
@@ -156,6 +182,7 @@ class Territory:
     is_disconnected: bool = field(default=True, compare=False)
 
 
+@_fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Move:
     """One move, as on the wire (wire-format §5); see the module docstring for equality.
