@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help env lock test test-unit test-integration lint proto topics kafka-up kafka-down \
-        db-up db-down migrate run bench-events bench-rules clean
+        db-up db-down migrate run bench-events bench-rules bench-learn clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -47,6 +47,12 @@ bench-events: env ## Kafka backbone: publish-to-handle latency p50/p99, 1 KB thr
 
 bench-rules: env ## rules engine: random-playout moves/s, games/s, game length, legal moves per board (one core)
 	$(PY) benchmarks/bench_rules.py $(BENCH_ARGS)
+
+run: env ## the training loop on square8 2-player (self-play, train, evaluate; resumes; LOOP_ARGS=...)
+	$(RINGRIFT) loop --board square8 --players 2 $(LOOP_ARGS)
+
+bench-learn: env ## self-play positions/s with Gumbel search + network in lockstep (BENCH_ARGS=...)
+	$(PY) benchmarks/bench_selfplay.py $(BENCH_ARGS)
 
 db-up: env ## start a local PostgreSQL server (installs it from Debian's packages if missing)
 	$(RINGRIFT) infra postgres start

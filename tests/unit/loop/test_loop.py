@@ -1,0 +1,87 @@
+"""The single-machine loop on square8 at a toy budget (slow: real self-play, training, matches).
+
+Checks: two generations complete and print a header and a row each, with shards, game records,
+checkpoints and a state file; running again with the same target does nothing new and reprints
+the rows; raising the target resumes at the next generation; a generation interrupted after
+self-play resumes at training without replaying its games; a run directory of another config
+is refused; ``ringrift loop --help`` and bad flags.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from ringrift.cli.main import main
+from ringrift.errors import ConfigurationError
+from ringrift.loop import LoopSettings, run_loop
+from ringrift.loop.generation import artifact_paths, run_generation
+from ringrift.loop.state import load_state, save_state
+
+pytestmark = pytest.mark.slow
+
+
+def toy(tmp_path, **overrides) -> LoopSettings:
+    defaults = LoopSettings(generations=2, games_per_generation=2, simulations=4,
+                            eval_simulations=2, eval_games=2, train_steps=3, batch_size=16,
+                            concurrency=4, heuristic_eval=False, threads=1, device="cpu",
+                            out=str(tmp_path / "run"))
+    return replace(defaults, **overrides)
+
+
+def test_loop_runs_resumes_and_continues(tmp_path):
+    lines: list[str] = []
+    state = run_loop(toy(tmp_path), echo=lines.append)
+    rows = [line for line in lines if line.strip().split(" ")[0] in ("1", "2")]
+    assert len(rows) == 2 and any("vs random" in line for line in lines)
+    assert [row.stage for row in state.rows] == ["done", "done"]
+    for generation in (1, 2):
+        paths = artifact_paths(tmp_path / "run", generation)
+        assert paths["shard"].exists() and paths["games"].exists() and paths["model"].exists()
+    saved = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert len(saved["rows"]) == 2 and saved["latest_candidate"].endswith("gen-0002.pt")
+
+    again: list[str] = []
+    run_loop(toy(tmp_path), echo=again.append)
+    assert any("resumed after generation 2" in line for line in again)
+    assert [line for line in again if line in rows] == rows
+
+    more = run_loop(toy(tmp_path, generations=3), echo=lambda _line: None)
+    assert [row.generation for row in more.completed] == [1, 2, 3]
+
+
+def test_generation_interrupted_after_selfplay_resumes_at_training(tmp_path):
+    settings = toy(tmp_path, generations=1)
+    state = load_state(settings.out_dir, settings.identity())
+    row = state.current(1)
+
+    def stop_at_training(message: str) -> None:
+        if "training" in message:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_generation(settings, state, row, log=stop_at_training)
+    shard = artifact_paths(settings.out_dir, 1)["shard"]
+    written = shard.stat().st_mtime_ns
+    resumed = load_state(settings.out_dir, settings.identity())
+    assert resumed.rows[0].stage == "train" and resumed.rows[0].samples > 0
+    run_generation(settings, resumed, resumed.rows[0])
+    assert resumed.rows[0].stage == "done"
+    assert shard.stat().st_mtime_ns == written
+
+
+def test_run_directory_of_another_config_is_refused(tmp_path):
+    settings = toy(tmp_path)
+    save_state(settings.out_dir, load_state(settings.out_dir, settings.identity()))
+    with pytest.raises(ConfigurationError, match="another --out"):
+        run_loop(toy(tmp_path, preset="small"), echo=lambda _line: None)
+
+
+def test_cli_help_and_bad_flags(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["loop", "--help"])
+    assert exit_info.value.code == 0
+    assert "--games-per-gen" in capsys.readouterr().out
+    assert main(["loop", "--generations", "0"]) == 2
+    assert "--generations must be at least 1" in capsys.readouterr().err
