@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 from ringrift.game.errors import WireFormatError
-from ringrift.game.move import Cells, Move, MoveType, Position, Territory
-from ringrift.game.wire import loads_state, state_from_json, state_to_json
+from ringrift.game.move import Cells, Move, MoveType, Position, Territory, position_from_key
+from ringrift.game.wire import loads_state, on_board, state_from_json, state_to_json
 from ringrift.game.wire_move import move_from_json, move_to_json
 
 
@@ -195,3 +195,24 @@ def test_malformed_moves_name_the_field(raw: Any, path: str) -> None:
     with pytest.raises(WireFormatError) as info:
         move_from_json(raw)
     assert info.value.path == path
+
+
+@pytest.mark.parametrize(("position", "board", "size", "inside"), [
+    (Position(7, 7), "square8", 8, True),
+    (Position(8, 0), "square8", 8, False),
+    (Position(3, 3, -6), "square8", 8, False),  # a hex position on a square board
+    (Position(6, 0, -6), "hexagonal", 13, True),  # radius (13 - 1) / 2 = 6 (wire-format §10.7)
+    (Position(7, 0, -7), "hexagonal", 13, False),
+    (Position(3, 3, 0), "hexagonal", 11, False),  # x + y + z != 0
+    (Position(2, -1), "hex8", 9, True),  # z taken as -x - y
+])
+def test_on_board(position: Position, board: str, size: int, inside: bool) -> None:
+    assert on_board(position, board, size) is inside
+
+
+def test_position_keys() -> None:
+    assert Position(-3, 1, 2).key == "-3,1,2" and Position(10, 0).key == "10,0"
+    assert position_from_key("-3,1,2") == Position(-3, 1, 2)
+    assert Position(2, -1).canonical_hex() == Position(2, -1, -1)
+    with pytest.raises(ValueError, match="2 or 3"):
+        position_from_key("1,2,3,4")
