@@ -86,7 +86,39 @@ def _recovery_segment(state: GameState, row: np.ndarray) -> list[int]:
     return line_cells(state.geometry, start, d, int(row[5]), state.line_length)
 
 
-def row_to_move(state: GameState, row: np.ndarray, regions: Regions | None) -> Move:
+# Rows whose wire move depends only on the row and the player: their Move objects are
+# built once per board and reused (``move_number`` is left unset on them; records number
+# moves by position).
+_MEMO_TYPES = frozenset({
+    C.MT_PLACE, C.MT_SKIP_PLACEMENT, C.MT_NO_PLACEMENT, C.MT_SWAP, C.MT_MOVE, C.MT_CAPTURE,
+    C.MT_CONTINUE, C.MT_SKIP_CAPTURE, C.MT_NO_MOVEMENT, C.MT_SKIP_RECOVERY, C.MT_NO_LINE,
+    C.MT_SKIP_TERRITORY, C.MT_NO_TERRITORY, C.MT_ELIMINATE, C.MT_FORCED,
+})
+_MEMO_LIMIT = 500_000
+_memo: dict[tuple[int, ...], Move] = {}
+
+
+def rows_to_moves(state: GameState, rows: np.ndarray, regions: Regions | None) -> list[Move]:
+    """The wire moves of legal rows (memoised where the move depends on the row alone)."""
+    player = state.current_player
+    board_key = id(state.geometry)
+    out = []
+    for row in rows.tolist():
+        if row[0] in _MEMO_TYPES:
+            key = (board_key, player, *row[:4])
+            move = _memo.get(key)
+            if move is None:
+                if len(_memo) >= _MEMO_LIMIT:
+                    _memo.clear()
+                move = _memo[key] = row_to_move(state, np.asarray(row), regions, memo=True)
+            out.append(move)
+        else:
+            out.append(row_to_move(state, np.asarray(row), regions))
+    return out
+
+
+def row_to_move(state: GameState, row: np.ndarray, regions: Regions | None,
+                memo: bool = False) -> Move:
     """The wire ``Move`` of a legal row of ``state`` (``regions`` for territory rows)."""
     geo = state.geometry
     pos = positions(geo)
@@ -94,8 +126,9 @@ def row_to_move(state: GameState, row: np.ndarray, regions: Regions | None) -> M
     t = int(row[0])
     kw: dict = {}
     if t == C.MT_PLACE:
-        kw = {"to": pos[row[1]], "placement_count": int(row[2]),
-              "placed_on_stack": bool(state.board[row[1], C.H] > 0)}
+        kw = {"to": pos[row[1]], "placement_count": int(row[2])}
+        if not memo:
+            kw["placed_on_stack"] = bool(state.board[row[1], C.H] > 0)
     elif t == C.MT_MOVE:
         kw = {"from_pos": pos[row[1]], "to": pos[row[2]]}
     elif t in (C.MT_CAPTURE, C.MT_CONTINUE):
@@ -128,7 +161,8 @@ def row_to_move(state: GameState, row: np.ndarray, regions: Regions | None) -> M
         kw = {"to": pos[row[1]], "elimination_context": C.CONTEXT_NAMES[int(row[2])]}
     elif t == C.MT_FORCED:
         kw = {"to": pos[row[1]]}
-    return Move(type=_TYPE_OF_ROW[t], player=player, move_number=state.move_count + 1, **kw)
+    number = None if memo else state.move_count + 1
+    return Move(type=_TYPE_OF_ROW[t], player=player, move_number=number, **kw)
 
 
 def _cell_set(geo: Geometry, cells: tuple[Position, ...]) -> frozenset[int]:

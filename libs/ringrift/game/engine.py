@@ -13,7 +13,7 @@ import numpy as np
 from ringrift.configs import GameConfig
 from ringrift.game import codes as C
 from ringrift.game import phases
-from ringrift.game.codec import find_row, row_to_move
+from ringrift.game.codec import find_row, row_to_move, rows_to_moves
 from ringrift.game.errors import IllegalMoveError
 from ringrift.game.geometry import (
     RINGS_PER_PLAYER,
@@ -95,7 +95,7 @@ def legal_moves(state: GameState) -> list[Move]:
     rows, regions = _legal(state)
     cached = state._legal[2] if state._legal else None
     if cached is None:
-        cached = [row_to_move(state, rows[i], regions) for i in range(rows.shape[0])]
+        cached = rows_to_moves(state, rows, regions)
         state._legal = (rows, regions, cached)
     return list(cached)
 
@@ -143,7 +143,9 @@ def apply_move(state: GameState, move: Move, *, trust_payload: bool = False,
         raise IllegalMoveError(
             f"{move.describe()}: it is player {state.current_player}'s turn")
     rows, regions = _legal(state)
-    index = find_row(state, move, rows, regions)
+    index = _cached_index(state, move)
+    if index < 0:
+        index = find_row(state, move, rows, regions)
     if index >= 0:
         legal = state._legal[2] if state._legal else None
         record = legal[index] if legal is not None else row_to_move(state, rows[index], regions)
@@ -155,6 +157,16 @@ def apply_move(state: GameState, move: Move, *, trust_payload: bool = False,
     raise IllegalMoveError(
         f"{move.describe()}: not legal in phase {state.phase}; legal move types here: "
         f"{', '.join(allowed)}")
+
+
+def _cached_index(state: GameState, move: Move) -> int:
+    """Position of ``move`` in this state's listed moves when it is one of those objects."""
+    listed = state._legal[2] if state._legal else None
+    if listed is not None:
+        for i, candidate in enumerate(listed):
+            if candidate is move:
+                return i
+    return -1
 
 
 def _end_by_host(state: GameState, move: Move) -> GameState:
