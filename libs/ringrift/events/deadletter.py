@@ -28,6 +28,7 @@ from confluent_kafka import (
 )
 from confluent_kafka import Message as Record
 
+from ringrift.errors import RingriftError
 from ringrift.events.errors import UnknownTopic
 from ringrift.events.producer import EventProducer
 from ringrift.events.settings import KafkaSettings
@@ -126,7 +127,12 @@ def list_dead_letters(settings: KafkaSettings, topic: str, timeout: float = 30.0
         "group.id": f"ringrift-dlq-reader-{uuid.uuid4()}", "enable.auto.commit": False,
     })
     try:
-        metadata = consumer.list_topics(name, timeout=timeout).topics.get(name)
+        try:
+            metadata = consumer.list_topics(name, timeout=settings.connect_timeout_s
+                                            ).topics.get(name)
+        except KafkaException as error:
+            raise RingriftError(f"no answer from a Kafka broker at {settings.bootstrap_servers}"
+                                f" ({error.args[0].str()}); is it running?") from error
         if metadata is None or metadata.error is not None:
             raise UnknownTopic(f"dead-letter topic {name} does not exist on "
                                f"{settings.bootstrap_servers}; provision the topics first")

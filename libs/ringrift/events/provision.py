@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic, TopicMetadata
 
 from ringrift.events.errors import ProvisioningError
 from ringrift.events.settings import KafkaSettings
@@ -51,7 +51,7 @@ def create_topics(settings: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS, 
     """
     specs = with_dead_letters(specs) if dead_letters else list(specs)
     admin = AdminClient(settings.client_config())
-    existing = admin.list_topics(timeout=timeout).topics
+    existing = broker_topics(admin, settings)
     for spec in specs:
         if spec.name in existing and len(existing[spec.name].partitions) != spec.partitions:
             log.warning("topic %s has %d partitions, the registry says %d", spec.name,
@@ -77,6 +77,21 @@ def create_topics(settings: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS, 
     created_set = set(created)
     return ProvisionResult(tuple(sorted(created_set)),
                            tuple(spec.name for spec in specs if spec.name not in created_set))
+
+
+def broker_topics(admin: AdminClient, settings: KafkaSettings) -> dict[str, TopicMetadata]:
+    """The broker's topics.
+
+    Raises:
+        ProvisioningError: the broker did not answer within the connect timeout.
+    """
+    try:
+        return dict(admin.list_topics(timeout=settings.connect_timeout_s).topics)
+    except KafkaException as error:
+        raise ProvisioningError(
+            f"no answer from a Kafka broker at {settings.bootstrap_servers} within "
+            f"{settings.connect_timeout_s:.0f} s ({error.args[0].str()}); start one with "
+            "`make kafka-up` or point KAFKA_BOOTSTRAP_SERVERS at yours") from error
 
 
 def _wait_for_leaders(admin: AdminClient, names: list[str], timeout: float) -> None:

@@ -7,6 +7,7 @@ tests, commands and services pointed at one environment agree on the broker.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
@@ -45,6 +46,8 @@ class KafkaSettings(BaseSettings):
     """Records handled in one database transaction when that many are waiting."""
     linger_ms: int = Field(default=5, ge=0)
     """How long the producer waits to fill a batch: throughput against latency."""
+    connect_timeout_s: float = Field(default=15.0, gt=0)
+    """How long commands wait for the broker to answer before naming the problem."""
     publish_timeout_s: float = Field(default=30.0, gt=0)
     """How long a flush waits for acknowledgements before raising PublishError."""
 
@@ -63,6 +66,8 @@ class KafkaSettings(BaseSettings):
         config: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers,
             "security.protocol": self.security_protocol,
+            # librdkafka's own messages go through the one logging set-up, not raw stderr.
+            "logger": logging.getLogger("ringrift.events.librdkafka"),
         }
         if self.sasl_mechanism:
             assert self.sasl_password is not None
