@@ -1,0 +1,77 @@
+"""Mini-batches drawn from a training window, with random symmetry augmentation.
+
+Each step's batch is a pure function of ``(seed, step, rank)``: the rows and the
+symmetry of every sample come from a generator seeded with those numbers. So a
+run that is stopped and resumed draws exactly the batches it would have drawn,
+and two ranks of a distributed run draw different batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ringrift.encoding.symmetry import Symmetry
+from ringrift.training.shards import ShardData
+
+
+@dataclass
+class Batch:
+    """One mini-batch as numpy arrays; the policy target is sparse (row, index, prob)."""
+
+    planes: np.ndarray
+    globals: np.ndarray
+    policy_rows: np.ndarray
+    policy_indices: np.ndarray
+    policy_probs: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.planes.shape[0])
+
+
+class BatchSampler:
+    """Draws augmented batches from a window of samples.
+
+    Args:
+        data: the training window.
+        symmetries: the board's symmetries; the identity alone disables augmentation.
+        batch_size: samples per batch.
+        seed: base seed of the run.
+    """
+
+    def __init__(self, data: ShardData, symmetries: list[Symmetry], batch_size: int,
+                 seed: int) -> None:
+        self.data = data
+        self.batch_size = batch_size
+        self.seed = seed
+        self.grid_sources = np.stack([s.grid_source for s in symmetries])
+        self.policy_maps = np.stack([s.policy_map for s in symmetries])
+
+    def batch(self, step: int, rank: int = 0) -> Batch:
+        """The batch of ``step`` for distributed ``rank``."""
+        data = self.data
+        rng = np.random.default_rng([self.seed, step, rank])
+        rows = rng.integers(0, len(data), size=self.batch_size)
+        sym = rng.integers(0, len(self.grid_sources), size=self.batch_size)
+
+        planes = data.planes[rows]
+        b, c, h, w = planes.shape
+        flat = planes.reshape(b, c, h * w)
+        planes = np.take_along_axis(flat, self.grid_sources[sym][:, None, :], axis=2)
+
+        starts = data.policy_offsets[rows]
+        lengths = data.policy_offsets[rows + 1] - starts
+        policy_rows = np.repeat(np.arange(self.batch_size), lengths)
+        first_entry = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        positions = starts[policy_rows] + (np.arange(len(policy_rows)) - first_entry)
+        indices = self.policy_maps[sym[policy_rows], data.policy_indices[positions]]
+        return Batch(
+            planes=planes.reshape(b, c, h, w),
+            globals=data.globals[rows],
+            policy_rows=policy_rows,
+            policy_indices=indices,
+            policy_probs=data.policy_probs[positions],
+            values=data.values[rows],
+        )

@@ -1,0 +1,57 @@
+"""Where the trainer runs: one CPU process, one GPU, or DistributedDataParallel under torchrun.
+
+DistributedDataParallel is used only when torchrun started us (``WORLD_SIZE`` > 1)
+*and* CUDA is present; otherwise training is a plain single process, so the same
+code path runs on a laptop, in CI and on a GPU node.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The device of this process and its place among the training processes."""
+
+    device: torch.device
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        """Only the main process writes checkpoints and shows progress."""
+        return self.rank == 0
+
+
+def placement(device: str | None = None) -> Placement:
+    """Pick the device; join the torchrun process group when there is one and CUDA is present.
+
+    Args:
+        device: force a device (``"cpu"``, ``"cuda"``); None picks CUDA when available.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    use_cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
+    if world_size > 1 and use_cuda:
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local_rank)
+        if not dist.is_initialized():
+            dist.init_process_group("nccl")
+        return Placement(torch.device("cuda", local_rank), dist.get_rank(), dist.get_world_size())
+    if use_cuda:
+        return Placement(torch.device(device or "cuda"))
+    return Placement(torch.device("cpu"))
+
+
+def barrier(place: Placement) -> None:
+    """Wait for every process (no-op when not distributed)."""
+    if place.distributed:
+        dist.barrier()

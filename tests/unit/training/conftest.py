@@ -1,0 +1,68 @@
+"""Fixtures of the training tests: small real shards from seeded random play on square8."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from ringrift.configs import GameConfig
+from ringrift.encoding import ENCODER_VERSION, Encoder
+from ringrift.game.engine import apply_move, final_ranking, initial_state, legal_moves
+from ringrift.training.shards import Sample, ShardMetadata, write_shard
+from ringrift.training.targets import ranking_to_values, values_for_mover
+
+SQUARE8 = GameConfig("square8", 2)
+
+# Two shared cores: one intra-op thread avoids OpenMP spin-waiting against other work,
+# which makes tiny convolutions several times slower.
+torch.set_num_threads(1)
+
+
+def random_play_samples(config: GameConfig, games: int, seed: int,
+                        max_samples: int = 10_000) -> list[Sample]:
+    """Samples of seeded random games: one-hot policy on the move played, ranking values."""
+    encoder = Encoder.for_config(config)
+    rng = random.Random(seed)
+    samples: list[Sample] = []
+    for game in range(games):
+        state = initial_state(config)
+        pending = []
+        while not state.is_terminal and len(pending) < 400:
+            moves = legal_moves(state)
+            move = rng.choice(moves)
+            if len(moves) > 1:
+                planes, globals_ = encoder.encode(state)
+                index = encoder.move_to_index(state, move)
+                pending.append((planes, globals_, index, state.current_player))
+            state = apply_move(state, move)
+        ranks = final_ranking(state) if state.is_terminal else [1] * config.num_players
+        values = ranking_to_values(ranks)
+        for planes, globals_, index, player in pending:
+            samples.append(Sample(planes, globals_, np.array([index]), np.array([1.0]),
+                                  values_for_mover(values, player), game_id=f"g{seed}-{game}"))
+    return samples[:max_samples]
+
+
+def metadata_for(config: GameConfig) -> ShardMetadata:
+    encoder = Encoder.for_config(config)
+    return ShardMetadata(board_type=config.board_type, num_players=config.num_players,
+                         encoder_version=ENCODER_VERSION, policy_size=encoder.policy_size,
+                         source_model_ids=("random",))
+
+
+@pytest.fixture(scope="session")
+def square8_samples() -> list[Sample]:
+    return random_play_samples(SQUARE8, games=2, seed=3)
+
+
+@pytest.fixture
+def make_shard(tmp_path: Path, square8_samples: list[Sample]) -> Callable[..., Path]:
+    def make(name: str = "shard.npz", count: int = 48, start: int = 0) -> Path:
+        path = tmp_path / name
+        write_shard(path, square8_samples[start:start + count], metadata_for(SQUARE8))
+        return path
+    return make

@@ -1,0 +1,113 @@
+"""Shards: round trip through the one writer and reader, and every validation on read.
+
+Checks: samples written come back equal (planes, globals, sparse policies,
+values, game ids, metadata); windows of shards concatenate with their policies
+intact; reading refuses a truncated file, a shard for another config, encoder or
+policy size (``ShardMismatch``), and arrays that contradict each other or the
+metadata (``ShardError`` naming the problem); writing refuses bad samples.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ringrift.configs import GameConfig
+from ringrift.encoding import ENCODER_VERSION
+from ringrift.errors import PoisonMessage
+from ringrift.training.errors import ShardError, ShardMismatch
+from ringrift.training.shards import Sample, ShardData, read_shard, write_shard
+
+SQUARE8 = GameConfig("square8", 2)
+
+
+def test_round_trip(make_shard: Callable[..., Path], square8_samples: list[Sample]) -> None:
+    path = make_shard(count=20)
+    data = read_shard(path, config=SQUARE8, encoder_version=ENCODER_VERSION)
+    assert len(data) == 20 and data.metadata.sample_count == 20
+    assert data.metadata.source_model_ids == ("random",)
+    assert data.metadata.game_ids == ("g3-0",)
+    for row in (0, 7, 19):
+        sample = square8_samples[row]
+        assert np.array_equal(data.planes[row], sample.planes)
+        assert np.array_equal(data.globals[row], sample.globals)
+        assert np.array_equal(data.values[row], sample.values)
+        indices, probs = data.policy(row)
+        assert indices.tolist() == sample.policy_indices.tolist()
+        assert probs.tolist() == [1.0]
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_window_concatenation(make_shard: Callable[..., Path],
+                              square8_samples: list[Sample]) -> None:
+    first = read_shard(make_shard("a.npz", count=10))
+    second = read_shard(make_shard("b.npz", count=10, start=150))
+    both = ShardData.concatenate([first, second])
+    assert len(both) == 20
+    assert both.policy(15)[0].tolist() == square8_samples[155].policy_indices.tolist()
+    assert set(both.metadata.game_ids) == {"g3-0", "g3-1"}
+    assert both.metadata.game_ids[both.game_index[15]] == "g3-1"
+
+
+def test_truncated_file(make_shard: Callable[..., Path]) -> None:
+    path = make_shard()
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ShardError) as caught:
+        read_shard(path)
+    assert isinstance(caught.value, PoisonMessage) and str(path) in str(caught.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ShardError, match="no such file"):
+        read_shard(tmp_path / "absent.npz")
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"config": GameConfig("square8", 3)}, "config"),
+    ({"encoder_version": ENCODER_VERSION + 1}, "encoder_version"),
+    ({"policy_size": 5}, "policy_size"),
+])
+def test_mismatch(make_shard: Callable[..., Path], kwargs: dict[str, object],
+                  field: str) -> None:
+    with pytest.raises(ShardMismatch) as caught:
+        read_shard(make_shard(), **kwargs)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def _rewrite(path: Path, **changes: np.ndarray) -> None:
+    with np.load(path) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays.update(changes)
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda a: {"values": a["values"] * 3}, "value targets"),
+    (lambda a: {"policy_probs": a["policy_probs"] * 0.5}, "sum to 1"),
+    (lambda a: {"policy_indices": a["policy_indices"] + 10**7}, "policy index"),
+    (lambda a: {"policy_offsets": a["policy_offsets"][:-1]}, "policy_offsets"),
+    (lambda a: {"globals": a["globals"][:-1]}, "globals"),
+    (lambda a: {"metadata": np.frombuffer(json.dumps(
+        dict(json.loads(a["metadata"].tobytes()), sample_count=3)).encode(), np.uint8)},
+     "metadata says 3"),
+])
+def test_inconsistent_arrays(make_shard: Callable[..., Path], change: object,
+                             reason: str) -> None:
+    path = make_shard(count=12)
+    with np.load(path) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    _rewrite(path, **change(arrays))  # type: ignore[operator]
+    with pytest.raises(ShardError, match=reason):
+        read_shard(path)
+
+
+def test_writer_refuses_bad_samples(tmp_path: Path, square8_samples: list[Sample]) -> None:
+    from tests.unit.training.conftest import metadata_for  # noqa: PLC0415
+    bad = replace(square8_samples[0], policy_probs=np.array([0.3]))
+    with pytest.raises(ShardError, match="sum to 1"):
+        write_shard(tmp_path / "bad.npz", [bad], metadata_for(SQUARE8))
+    assert not (tmp_path / "bad.npz").exists()
