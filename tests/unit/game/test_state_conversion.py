@@ -1,0 +1,62 @@
+"""GameState <-> WireState: ring order, counters, and what is re-derived from the history
+(wire-format §4.6); the ``trust_payload`` apply path used for vectors and foreign records."""
+
+from __future__ import annotations
+
+import pytest
+from ringrift.game import GameState, IllegalMoveError, Move, MoveType, apply_move, legal_moves
+
+from tests.unit.game.builders import P, make_state, types
+
+
+def test_round_trip_keeps_ring_order_and_counters() -> None:
+    state = make_state(stacks={"3,3": [1, 2, 2, 1], "0,0": [2]}, markers={"5,5": 1},
+                       collapsed={"7,7": 2}, hand=[10, 12], eliminated=[2, 1])
+    wire = state.to_wire()
+    assert wire.stacks["3,3"].rings == (1, 2, 2, 1)
+    assert (wire.stacks["3,3"].cap_height, wire.stacks["3,3"].controlling_player) == (1, 1)
+    assert wire.board_eliminated_rings == {1: 2, 2: 1}
+    again = GameState.from_wire(wire)
+    assert (again.board == state.board).all() and (again.players == state.players).all()
+    assert again.stack_rings(again.geometry.index_of(3, 3)) == [1, 2, 2, 1]
+
+
+def test_hex_positions_round_trip() -> None:
+    state = make_state(board="hex8", stacks={"-2,1,1": [1, 2]}, markers={"0,-4,4": 2})
+    wire = state.to_wire()
+    assert set(wire.stacks) == {"-2,1,1"} and set(wire.markers) == {"0,-4,4"}
+
+
+def test_pending_territory_elimination_comes_from_the_history() -> None:
+    region_move = {"id": "t", "type": "choose_territory_option", "player": 1,
+                   "to": {"x": 0, "y": 0},
+                   "disconnectedRegions": [{"spaces": [{"x": 0, "y": 0}],
+                                            "controllingPlayer": 1, "isDisconnected": True}]}
+    state = make_state(phase="territory_processing", stacks={"5,5": [1], "6,6": [1, 1]},
+                       collapsed={"0,0": 1}, history=[region_move])
+    assert state.pending_territory_region is not None
+    assert types(state) == {"eliminate_rings_from_stack"}
+    assert {m.to for m in legal_moves(state)} == {P("5,5"), P("6,6")}
+
+
+def test_capture_phase_attacker_comes_from_the_last_move() -> None:
+    moved = {"id": "m", "type": "move_stack", "player": 1, "from": {"x": 2, "y": 2},
+             "to": {"x": 2, "y": 3}}
+    state = make_state(phase="capture", stacks={"2,3": [1], "2,4": [2], "5,4": [1]},
+                       history=[moved])
+    captures = [m for m in legal_moves(state) if m.type is MoveType.OVERTAKING_CAPTURE]
+    assert captures and {m.from_pos for m in captures} == {P("2,3")}
+
+
+def test_trust_payload_applies_what_the_rules_refuse() -> None:
+    # Landing 1 cell beyond the target: distance 2 < height 3, so not a legal segment.
+    state = make_state(phase="movement", stacks={"0,0": [1, 1, 1], "0,1": [2], "7,7": [2]})
+    short = Move(MoveType.OVERTAKING_CAPTURE, 1, from_pos=P("0,0"), capture_target=P("0,1"),
+                 to=P("0,2"))
+    with pytest.raises(IllegalMoveError):
+        apply_move(state, short)
+    after = apply_move(state, short, trust_payload=True)
+    assert after.stack_rings(after.geometry.index_of(0, 2)) == [1, 1, 1, 2]
+    with pytest.raises(IllegalMoveError):  # still no jumping over nothing
+        apply_move(state, Move(MoveType.OVERTAKING_CAPTURE, 1, from_pos=P("0,0"),
+                               capture_target=P("3,3"), to=P("4,4")), trust_payload=True)
