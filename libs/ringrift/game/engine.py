@@ -74,6 +74,7 @@ def _legal(state: GameState) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] 
         buf, n = phases.gen_legal(state.board, state.rings, state.players, state.meta,
                                   state.pending_region, state.geometry_tuple())
         rows = buf[:n]
+        rows.setflags(write=False)
         regions = None
         if n and (rows[:, 0] == C.MT_TERRITORY).any():
             regions = find_regions(state.board, state.rings, state.geometry.territory_nbrs,
@@ -109,8 +110,8 @@ def apply_row(state: GameState, row: np.ndarray, *, region: np.ndarray | None = 
                                    np.asarray(row, dtype=np.int32),
                                    _EMPTY_MASK if region is None else region)
     if record is None:
-        rows, regions = _legal(state)
-        record = row_to_move(state, np.asarray(row), regions)
+        regions = _legal(state)[1] if row[0] == C.MT_TERRITORY else None
+        record = rows_to_moves(state, np.asarray(row, dtype=np.int32)[None, :], regions)[0]
     child._record(record)
     return child
 
