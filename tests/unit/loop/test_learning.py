@@ -30,10 +30,10 @@ from tests.utils import engine
 pytestmark = pytest.mark.slow
 
 CONFIG = GameConfig("square8", 2)
-SELFPLAY_GAMES = 12
-SIMULATIONS = 8
-TRAIN_STEPS = 150
-EVAL_GAMES = 24
+SELFPLAY_GAMES = 16
+SIMULATIONS = 16
+TRAIN_STEPS = 200
+EVAL_GAMES = 30
 
 
 def win_record(evaluator, rules):
@@ -61,5 +61,6 @@ def test_trained_model_beats_random_and_untrained_does_not(tmp_path):
     untrained = win_record(NetworkEvaluator(build_model(CONFIG, "tiny"), encoder, device="cpu"),
                            rules)
 
+    print(f"\ntrained: {trained}\nuntrained: {untrained}")  # figures, shown with pytest -s
     assert trained.interval[0] > 0.5, f"trained: {trained}"
     assert untrained.interval[0] <= 0.5, f"untrained: {untrained}"
