@@ -37,7 +37,7 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
@@ -72,7 +72,7 @@ class _Item:
     topic: TopicSpec
     event: Event[Any] | None = None
     error: BaseException | None = None
-    skipped: bool = field(default=False)
+    skipped: bool = False
 
 
 class ConsumerLoop:
@@ -117,10 +117,6 @@ class ConsumerLoop:
     def stop(self) -> None:
         """Ask the loop to finish the records in hand, commit and leave (thread-safe)."""
         self._stop.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
 
     def install_signal_handlers(self) -> None:
         """Stop gracefully on SIGTERM and SIGINT (call from the main thread)."""
@@ -233,20 +229,10 @@ class ConsumerLoop:
         attempt = 0
         while True:
             attempt += 1
-            error = item.error
+            error = item.error or self._attempt(item)
             if error is None:
-                try:
-                    self._transaction([item])
-                    self._done([item])
-                    return True
-                except IntegrityError as race:
-                    if self._recorded_by_another(item):
-                        item.skipped = True
-                        self._done([item])
-                        return True
-                    error = race
-                except Exception as failure:  # any handler failure is retried or dead-lettered
-                    error = failure
+                self._done([item])
+                return True
             metrics.HANDLER_FAILURES.labels(item.topic.name, self.group,
                                             type(error).__name__).inc()
             final = isinstance(error, PoisonMessage) or attempt >= self.settings.max_attempts
@@ -256,6 +242,18 @@ class ConsumerLoop:
                 return True
             if self._stop.wait(self._backoff(attempt)):
                 return False
+
+    def _attempt(self, item: _Item) -> BaseException | None:
+        """One try in its own transaction; the error if it failed."""
+        try:
+            self._transaction([item])
+        except IntegrityError as race:
+            if not self._recorded_by_another(item):
+                return race
+            item.skipped = True  # another consumer of the group handled it meanwhile
+        except Exception as failure:  # whatever the handler raised: retried or dead-lettered
+            return failure
+        return None
 
     def _transaction(self, items: list[_Item]) -> None:
         """Handle ``items`` in one transaction; commits only once their outputs are acked."""

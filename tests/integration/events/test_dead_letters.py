@@ -7,7 +7,7 @@ still handled; ``ringrift events dlq list`` shows it and ``dlq replay`` handles 
 the cause is fixed, exactly once even when replayed twice. Bad input (not an envelope,
 an unknown event type, a wrong schema version, a type the topic does not carry) is
 dead-lettered at once with a clear error in the headers and the logs, and the consumer
-keeps running.
+keeps running; so is an event the handler itself refuses as poison.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import logging
 import pytest
 from prometheus_client import REGISTRY
 from ringrift.cli.main import main as ringrift
-from ringrift.errors import RetryableError
+from ringrift.errors import PoisonMessage, RetryableError
 from ringrift.events import deadletter
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.gen.events.v1.envelope_pb2 import Envelope
@@ -114,27 +114,36 @@ def test_bad_input_is_dead_lettered_with_a_clear_error_and_the_consumer_goes_on(
                  payload=CandidateReady(model_id="m").SerializeToString()):
             "UnexpectedEventType",
     }
+    illegal = game_event("square8_2p", 98, game_id="illegal-move")
     with EventProducer(kafka_settings) as producer:
         for value in bad:
             producer.produce_raw(topic.name, "square8_2p", value)
-    publish(kafka_settings, topic, [game_event("square8_2p", 99)])
+    publish(kafka_settings, topic, [illegal, game_event("square8_2p", 99)])
+
+    def refuse_illegal(event) -> None:  # a handler's own verdict: never retried
+        if event.payload.game_id == "illegal-move":
+            raise PoisonMessage("move 17 of game illegal-move is not legal")
 
     loop = LoopThread(ConsumerLoop(kafka_settings, service="exporter", group=group,
                                    topics=[topic], engine=engine,
-                                   handler=recording_handler("a")))
+                                   handler=recording_handler("a", fail=refuse_illegal)))
     try:
         wait_until(lambda: len(effects(engine)) == 1, 120, "the good event behind the bad")
-        wait_until(lambda: len(deadletter.list_dead_letters(kafka_settings, topic.name)) == 4,
-                   60, "four dead letters")
+        wait_until(lambda: len(deadletter.list_dead_letters(kafka_settings, topic.name)) == 5,
+                   60, "five dead letters")
         assert loop.thread.is_alive()
     finally:
         loop.stop()
+    assert [e.seq for e in effects(engine)] == [99]
     letters = deadletter.list_dead_letters(kafka_settings, topic.name)
-    assert [letter.value for letter in letters] == list(bad)
-    for letter, error in zip(letters, bad.values(), strict=True):
+    assert [letter.value for letter in letters[:4]] == list(bad)
+    for letter, error in zip(letters[:4], bad.values(), strict=True):
         assert letter.context[deadletter.ERROR_CLASS] == f"ringrift.events.errors.{error}"
         assert letter.context[deadletter.ATTEMPTS] == "1"
         assert letter.context[deadletter.ERROR_MESSAGE]
+    assert letters[4].context[deadletter.ERROR_CLASS] == "ringrift.errors.PoisonMessage"
+    assert letters[4].context[deadletter.ATTEMPTS] == "1"
+    assert "not legal" in letters[4].context[deadletter.ERROR_MESSAGE]
     messages = {letter.context[deadletter.ERROR_CLASS].rsplit(".", 1)[1]:
                 letter.context[deadletter.ERROR_MESSAGE] for letter in letters}
     assert "not a ringrift.events.v1.Envelope" in messages["MalformedEnvelope"]
