@@ -151,21 +151,31 @@ def _read_partition(consumer: Consumer, topic: str, partition: int, timeout: flo
         return []
     consumer.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
     letters: list[DeadLetter] = []
-    while not letters or letters[-1].offset < high - 1:
-        record = consumer.poll(timeout)
-        if record is None:
-            raise TimeoutError(f"reading {topic}[{partition}] stalled before offset {high}")
-        if record.error():
-            continue
-        headers = record.headers() or []
-        letters.append(DeadLetter(
-            partition=partition, offset=record.offset(), key=record.key(),
-            value=record.value(),
-            original_headers=tuple((k, v) for k, v in headers if not k.startswith(HEADER_PREFIX)),
-            context={k: v.decode(errors="replace") for k, v in headers
-                     if k.startswith(HEADER_PREFIX) and v is not None},
-        ))
-    return letters
+    deadline = time.monotonic() + timeout
+    while True:
+        record = consumer.poll(0.5)
+        if record is not None and record.error() is None:
+            letters.append(_letter(record))
+            if record.offset() >= high - 1:
+                return letters
+        elif record is None:
+            # Offsets may have gaps (retention, compaction): the position says we are done.
+            [position] = consumer.position([TopicPartition(topic, partition)])
+            if position.offset >= high:
+                return letters
+        if time.monotonic() > deadline:
+            raise RingriftError(f"reading {topic}[{partition}] stalled before offset {high}")
+
+
+def _letter(record: Record) -> DeadLetter:
+    headers = record.headers() or []
+    return DeadLetter(
+        partition=record.partition(), offset=record.offset(), key=record.key(),
+        value=record.value(),
+        original_headers=tuple((k, v) for k, v in headers if not k.startswith(HEADER_PREFIX)),
+        context={k: v.decode(errors="replace") for k, v in headers
+                 if k.startswith(HEADER_PREFIX) and v is not None},
+    )
 
 
 def _watermarks(consumer: Consumer, topic: str, partition: int, timeout: float
