@@ -138,11 +138,26 @@ def _derive_from_history(state: GameState, history: list[Move]) -> None:
     phase = int(meta[C.M_PHASE])
     if phase == C.PH_CAPTURE and last is not None and last.to is not None:
         meta[C.M_ATTACKER] = cell_of(state.geometry, last.to)
+    if (phase == C.PH_LINE and last is not None and last.player == state.current_player
+            and _pays_line_reward(last)
+            and (state.board[:, C.CTRL] == state.current_player).any()):
+        meta[C.M_PENDING_LINE] = 1  # the contract form drops the flag; the history implies it
     if (phase == C.PH_TERRITORY and last is not None and last.player == state.current_player
             and last.type is MoveType.CHOOSE_TERRITORY_OPTION and last.region is not None):
         meta[C.M_PENDING_TERR] = 1
         for pos in last.region.spaces:
             state.pending_region[_cell(state, pos, "region cell")] = True
+
+
+def _pays_line_reward(move: Move) -> bool:
+    """A line decision that collapses the whole line (exact length or Option 1)."""
+    if move.type is MoveType.PROCESS_LINE:
+        return True
+    if move.type is not MoveType.CHOOSE_LINE_OPTION:
+        return False
+    line = move.line
+    return not move.collapsed_markers or (line is not None
+                                          and set(move.collapsed_markers) == set(line.positions))
 
 
 def _read_lps(state: GameState, ws: WireState) -> None:

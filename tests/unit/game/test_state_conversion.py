@@ -60,3 +60,14 @@ def test_trust_payload_applies_what_the_rules_refuse() -> None:
     with pytest.raises(IllegalMoveError):  # still no jumping over nothing
         apply_move(state, Move(MoveType.OVERTAKING_CAPTURE, 1, from_pos=P("0,0"),
                                capture_target=P("3,3"), to=P("4,4")), trust_payload=True)
+
+
+def test_pending_line_reward_comes_from_the_history() -> None:
+    line = [{"x": x, "y": 0} for x in range(4)]
+    processed = {"id": "l", "type": "process_line", "player": 1, "to": line[0],
+                 "formedLines": [{"positions": line, "player": 1, "length": 4,
+                                  "direction": {"x": 1, "y": 0}}]}
+    state = make_state(phase="line_processing", stacks={"5,5": [1]},
+                       collapsed={f"{x},0": 1 for x in range(4)}, history=[processed])
+    assert state.pending_line_reward
+    assert types(state) == {"eliminate_rings_from_stack"}
