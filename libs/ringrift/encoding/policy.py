@@ -28,16 +28,17 @@ line               A x (side - Lmin + 1)        the first cell of the collapsed 
                                                 ``choose_line_option``)
 eliminate          1                            ``to`` (``eliminate_rings_from_stack``)
 forced             1                            ``to`` (``forced_elimination``)
-territory          1                            a cell of the region (see below)
+territory          5                            the region's lowest cell; rank among the
+                                                regions sharing that cell (see below)
 =================  ===========================  ==========================================
 
 Global slots: one per move type in ``GLOBAL_TYPES``. ``resign`` and ``timeout`` are
 not rules moves and have no index.
 
-Regions of one position can overlap and share their first cell, so a territory
-decision is anchored on a cell that no other region of the position uses as its
-anchor: regions are taken smallest first (then by cells) and each takes its
-lowest cell not yet taken.
+Regions of one position can overlap (the engine finds them once per marker
+colour and once more bounded by collapsed cells, rules §9.1), so several can
+share their lowest cell; a cell lies in at most one region per pass, hence at
+most 5 regions share it, ranked by size and then cells.
 
 The extraction rank is the place of the extraction stack among all stacks that
 hold a buried ring of the mover, in cell order; it is bounded by the rings per
@@ -67,6 +68,7 @@ from ringrift.game.state import GameState
 
 EXTRACTION_SLOTS = 18
 SEGMENT_SLOTS = 4
+TERRITORY_SLOTS = 5
 GLOBAL_TYPES: tuple[MoveType, ...] = (
     MoveType.SKIP_PLACEMENT, MoveType.NO_PLACEMENT_ACTION, MoveType.SWAP_SIDES,
     MoveType.SKIP_CAPTURE, MoveType.NO_MOVEMENT_ACTION, MoveType.SKIP_RECOVERY,
@@ -75,8 +77,7 @@ GLOBAL_TYPES: tuple[MoveType, ...] = (
 _MOVE_TYPES = frozenset({MoveType.MOVE_STACK, MoveType.OVERTAKING_CAPTURE,
                          MoveType.CONTINUE_CAPTURE_SEGMENT})
 _CELL_TYPES = {MoveType.ELIMINATE_RINGS_FROM_STACK: "eliminate",
-               MoveType.FORCED_ELIMINATION: "forced",
-               MoveType.CHOOSE_TERRITORY_OPTION: "territory"}
+               MoveType.FORCED_ELIMINATION: "forced"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,7 +130,7 @@ class PolicyLayout:
 
     @property
     def num_planes(self) -> int:
-        return self.eliminate + 3
+        return self.territory + TERRITORY_SLOTS
 
     @property
     def size(self) -> int:
@@ -222,7 +223,8 @@ class PolicyLayout:
             return self.index(self.line + axis * self.line_lengths + length - self.min_line,
                               first)
         if t is MoveType.CHOOSE_TERRITORY_OPTION:
-            return self.index(self.territory, territory_anchor(self.geometry, state, move))
+            anchor, slot = territory_slot(self.geometry, state, move)
+            return self.index(self.territory + slot, anchor)
         if t in _CELL_TYPES:
             return self.index(getattr(self, _CELL_TYPES[t]), self.cell(move.to))
         raise EncodingError(f"{t.value} is not a rules move and has no policy index")
@@ -245,8 +247,8 @@ class PolicyLayout:
         return self.index(self.recovery + d * EXTRACTION_SLOTS + rank, origin)
 
 
-def territory_anchor(geo: Geometry, state: GameState, move: Move) -> int:
-    """The anchor cell of a territory decision (see the module docstring)."""
+def territory_slot(geo: Geometry, state: GameState, move: Move) -> tuple[int, int]:
+    """``(anchor cell, slot)`` of a territory decision (see the module docstring)."""
     from ringrift.game.engine import legal_moves
 
     def cells_of(m: Move) -> tuple[int, ...]:
@@ -255,18 +257,13 @@ def territory_anchor(geo: Geometry, state: GameState, move: Move) -> int:
         return tuple(sorted(geo.index_of(p.x, p.y, p.z) for p in m.region.spaces))
 
     own = cells_of(move)
-    regions = sorted({cells_of(m) for m in legal_moves(state)
-                      if m.type is MoveType.CHOOSE_TERRITORY_OPTION} | {own},
-                     key=lambda r: (len(r), r))
-    taken: set[int] = set()
-    for region in regions:
-        free = [c for c in region if c not in taken]
-        if not free:
-            raise EncodingError("overlapping territory regions leave a region without an anchor")
-        taken.add(free[0])
-        if region == own:
-            return free[0]
-    raise AssertionError("unreachable: own region is in the list")
+    sharing = sorted({r for r in (cells_of(m) for m in legal_moves(state)
+                                  if m.type is MoveType.CHOOSE_TERRITORY_OPTION)
+                      if r[0] == own[0]} | {own}, key=lambda r: (len(r), r))
+    slot = sharing.index(own)
+    if slot >= TERRITORY_SLOTS:
+        raise EncodingError(f"more than {TERRITORY_SLOTS} territory regions share a first cell")
+    return own[0], slot
 
 
 def extraction_rank(state: GameState, cell: int) -> int:

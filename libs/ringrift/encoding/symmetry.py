@@ -14,8 +14,8 @@ turn with it, and a line or recovery block whose axis is reversed is re-anchored
 at its other end. Indices that no move can use (an anchor off the board, a ray
 past the edge) are paired among themselves, so the map stays a permutation.
 Two parameters are not geometric and are kept as they are: the extraction rank of
-a recovery slide (a cell-order rank) and the territory representative cell (the
-engine's first region cell). Positions with several extraction choices or a
+a recovery slide and the territory anchor (a region's lowest cell and its rank),
+both defined by cell order. Positions with several extraction choices or a
 territory decision are therefore augmented approximately; they are rare.
 """
 
@@ -182,7 +182,8 @@ def _policy_mapping(layout: PolicyLayout, line_len: int, cell_map: np.ndarray,
         mapping[plane * hw + flat[cells[ok]]] = new_plane * hw + flat[new_cells[ok]]
 
     everywhere = np.ones(geo.num_cells, dtype=bool)
-    for plane in (0, 1, 2, layout.eliminate, layout.forced, layout.territory):
+    for plane in (0, 1, 2, layout.eliminate, layout.forced,
+                  *range(layout.territory, layout.num_planes)):
         put(plane, plane, everywhere, targets)
     step = geo.step_nbrs
     for d in range(layout.num_dirs):
