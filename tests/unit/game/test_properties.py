@@ -1,6 +1,8 @@
 """Seeded random play on every board and player count.
 
 Checks, move by move: the player to move always has a legal move until the game ends;
+every cell is consistent (one of stack / marker / collapse; controller and cap match the rings;
+collapsed cells per owner equal the territory counters);
 every listed move applies; rings are conserved (in hand + on the board + eliminated =
 players x rings per player); the progress invariant S never decreases (rules §14);
 every game ends well before a generous move cap; a state survives a wire round trip.
@@ -36,6 +38,23 @@ def _rings_total(state: GameState) -> int:
     return int(state.players[1:, C.HAND].sum() + on_board.sum() + state.total_rings_eliminated)
 
 
+def _check_cells(state: GameState) -> None:
+    """Every cell holds at most one of stack, marker, collapse; stack fields match the rings."""
+    board = state.board
+    has_stack = board[:, C.H] > 0
+    assert not np.any(has_stack & (board[:, C.MARK] > 0))
+    assert not np.any((has_stack | (board[:, C.MARK] > 0)) & (board[:, C.COLL] > 0))
+    for cell in np.flatnonzero(has_stack):
+        rings = state.stack_rings(int(cell))
+        cap = 1
+        while cap < len(rings) and rings[cap] == rings[0]:
+            cap += 1
+        assert (board[cell, C.CTRL], board[cell, C.CAP]) == (rings[0], cap)
+    assert not np.any(board[~has_stack, C.CTRL])
+    collapsed = np.bincount(board[:, C.COLL], minlength=state.num_players + 1)[1:]
+    assert (collapsed == state.territory_spaces).all()
+
+
 def _play_checked(config: GameConfig, seed: int) -> GameState:
     rng = random.Random(seed)
     state = initial_state(config)
@@ -48,6 +67,7 @@ def _play_checked(config: GameConfig, seed: int) -> GameState:
         assert rows.shape[0] > 0, f"no legal move in {state!r}"
         state = apply_row(state, rows[rng.randrange(rows.shape[0])])
         assert _rings_total(state) == expected
+        _check_cells(state)
         assert state.progress() >= progress
         progress = state.progress()
     raise AssertionError(f"{config.key} seed {seed} did not end within {MOVE_CAP} moves")
