@@ -36,6 +36,7 @@ from ringrift.events.settings import KafkaSettings
 from ringrift.events.topics import GAME_COMPLETED, TopicSpec
 from ringrift.localinfra.kafka import LocalKafka
 from ringrift.storage.database import make_engine
+from ringrift.telemetry.logging import configure_logging
 from sqlalchemy.orm import Session
 
 
@@ -147,6 +148,8 @@ def main() -> int:
     parser.add_argument("--throughput-events", type=int, default=50_000)
     parser.add_argument("--size", type=int, default=1024, help="payload bytes (default 1 KB)")
     args = parser.parse_args()
+    # The client's start-up chatter (coordinator loading, retrying) is not a result.
+    configure_logging("ERROR")
     with tempfile.TemporaryDirectory(prefix="bench-events-") as tmp:
         workdir = Path(tmp)
         with broker(workdir) as bootstrap:
