@@ -34,7 +34,8 @@ _EMPTY_MASK = np.zeros(0, dtype=np.bool_)
 
 
 def initial_state(config: GameConfig, pie_rule: bool = False, *, board_size: int | None = None,
-                  rings_per_player: int | None = None, lps_rounds_required: int = 3) -> GameState:
+                  rings_per_player: int | None = None, lps_rounds_required: int = 3,
+                  adjacent_border_only: bool = False) -> GameState:
     """The starting position of ``config`` (rules §3.1).
 
     Args:
@@ -43,6 +44,9 @@ def initial_state(config: GameConfig, pie_rule: bool = False, *, board_size: int
         board_size: wire ``board.size`` for a non-standard board (hex boards: 2r + 1).
         rings_per_player: ``rulesOptions.ringsPerPlayer`` override (experiments only).
         lps_rounds_required: consecutive exclusive rounds for last-player-standing.
+        adjacent_border_only: collapse only the markers adjacent to a processed region (the
+            normative reading of rules §9.7) instead of the reference engines' rule, which
+            also collapses marker clusters connected to them (default, as in every record).
     """
     geo = geometry_for(config) if board_size is None else build_geometry(config.board_type,
                                                                          board_size)
@@ -60,6 +64,8 @@ def initial_state(config: GameConfig, pie_rule: bool = False, *, board_size: int
     meta[C.M_TERR_MINIMUM] = territory_minimum(total, n)
     meta[C.M_RINGS_PER_PLAYER] = rings
     meta[C.M_LINE_LEN] = line_length(config.board_type, n)
+    if adjacent_border_only:
+        meta[C.M_GROW_BORDER] = 0
     state.players[1:, C.HAND] = rings
     if pie_rule and n == 2:
         state.rules_options["swapRuleEnabled"] = True

@@ -86,3 +86,23 @@ def test_claiming_the_outside_wins_by_territory() -> None:
     state = apply_move(state, only(state, MoveType.ELIMINATE_RINGS_FROM_STACK))
     assert state.is_terminal and state.winner == 1
     assert state.victory_reason == "territory_control"
+
+
+def test_adjacent_border_option_collapses_only_adjacent_markers() -> None:
+    from ringrift.configs import GameConfig
+    from ringrift.game import codes as C
+    from ringrift.game import initial_state
+
+    engine_rule = make_state(phase="territory_processing",
+                             stacks={"0,0": [2], "5,5": [1, 1], "6,6": [1]},
+                             markers={"1,0": 1, "0,1": 1, "1,1": 1, "2,2": 2},
+                             history=[{"id": "m", "type": "move_stack", "player": 1,
+                                       "from": {"x": 4, "y": 4}, "to": {"x": 5, "y": 5}}])
+    spec_rule = engine_rule.copy()
+    spec_rule.meta[C.M_GROW_BORDER] = 0
+    assert initial_state(GameConfig("square8", 2), adjacent_border_only=True).meta[
+        C.M_GROW_BORDER] == 0
+    region = only(spec_rule, MoveType.CHOOSE_TERRITORY_OPTION)
+    after = apply_move(spec_rule, region)
+    assert int(after.territory_spaces[0]) == 3  # (0,0), (1,0), (0,1)
+    assert int(after.marker_owner[_cell(after, "1,1")]) == 1
