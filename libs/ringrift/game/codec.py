@@ -95,26 +95,32 @@ _MEMO_TYPES = frozenset({
     C.MT_SKIP_TERRITORY, C.MT_NO_TERRITORY, C.MT_ELIMINATE, C.MT_FORCED,
 })
 _MEMO_LIMIT = 500_000
-_memo: dict[tuple[int, ...], Move] = {}
+_memo: dict[int, dict[int, Move]] = {}
+
+
+def _row_keys(rows: np.ndarray, player: int) -> list[int]:
+    """One int per row packing type, a, b, c (cells < 1024) and the player."""
+    r = rows.astype(np.int64)
+    keys = r[:, 0] + ((r[:, 1] + 1) << 5) + ((r[:, 2] + 1) << 16) + ((r[:, 3] + 1) << 27)
+    return (keys + (player << 40)).tolist()
 
 
 def rows_to_moves(state: GameState, rows: np.ndarray, regions: Regions | None) -> list[Move]:
     """The wire moves of legal rows (memoised where the move depends on the row alone)."""
-    player = state.current_player
-    board_key = id(state.geometry)
-    out = []
-    for row in rows.tolist():
-        if row[0] in _MEMO_TYPES:
-            key = (board_key, player, *row[:4])
-            move = _memo.get(key)
-            if move is None:
-                if len(_memo) >= _MEMO_LIMIT:
-                    _memo.clear()
-                move = _memo[key] = row_to_move(state, np.asarray(row), regions, memo=True)
-            out.append(move)
+    memo = _memo.setdefault(id(state.geometry), {})
+    keys = _row_keys(rows, state.current_player)
+    out = [memo.get(k) for k in keys]
+    for i, move in enumerate(out):
+        if move is not None:
+            continue
+        row = rows[i]
+        if int(row[0]) in _MEMO_TYPES:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            out[i] = memo[keys[i]] = row_to_move(state, row, regions, memo=True)
         else:
-            out.append(row_to_move(state, np.asarray(row), regions))
-    return out
+            out[i] = row_to_move(state, row, regions)
+    return out  # type: ignore[return-value]
 
 
 def row_to_move(state: GameState, row: np.ndarray, regions: Regions | None,
