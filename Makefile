@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help env lock test test-unit test-integration lint proto topics kafka-up kafka-down \
-        db-up db-down migrate run bench-events bench-rules bench-learn clean
+        db-up db-down migrate run bench-events bench-rules bench-learn bench-train clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ run: env ## the training loop on square8 2-player (self-play, train, evaluate; r
 
 bench-learn: env ## self-play positions/s with Gumbel search + network in lockstep (BENCH_ARGS=...)
 	$(PY) benchmarks/bench_selfplay.py $(BENCH_ARGS)
+
+bench-train: env ## trainer samples/s on CPU, square8 2-player default preset, 1 and 2 threads (BENCH_ARGS=...)
+	$(PY) benchmarks/bench_train.py $(BENCH_ARGS)
 
 db-up: env ## start a local PostgreSQL server (installs it from Debian's packages if missing)
 	$(RINGRIFT) infra postgres start

@@ -1,7 +1,7 @@
 """Where the trainer runs: one CPU process, one GPU, or DistributedDataParallel under torchrun.
 
-DistributedDataParallel is used only when torchrun started us (``WORLD_SIZE`` > 1)
-*and* CUDA is present; otherwise training is a plain single process, so the same
+DistributedDataParallel is used only when torchrun started us (``LOCAL_RANK`` is
+set, any number of processes) *and* CUDA is present; otherwise training is a plain single process, so the same
 code path runs on a laptop, in CI and on a GPU node.
 """
 
@@ -21,10 +21,8 @@ class Placement:
     device: torch.device
     rank: int = 0
     world_size: int = 1
-
-    @property
-    def distributed(self) -> bool:
-        return self.world_size > 1
+    distributed: bool = False
+    """True under torchrun with CUDA: the model is wrapped in DistributedDataParallel."""
 
     @property
     def is_main(self) -> bool:
@@ -38,14 +36,14 @@ def placement(device: str | None = None) -> Placement:
     Args:
         device: force a device (``"cpu"``, ``"cuda"``); None picks CUDA when available.
     """
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
     use_cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
-    if world_size > 1 and use_cuda:
+    if "LOCAL_RANK" in os.environ and use_cuda:
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         torch.cuda.set_device(local_rank)
         if not dist.is_initialized():
             dist.init_process_group("nccl")
-        return Placement(torch.device("cuda", local_rank), dist.get_rank(), dist.get_world_size())
+        return Placement(torch.device("cuda", local_rank), dist.get_rank(), dist.get_world_size(),
+                         distributed=True)
     if use_cuda:
         return Placement(torch.device(device or "cuda"))
     return Placement(torch.device("cpu"))

@@ -9,8 +9,8 @@ and a resumed run continues exactly where it stopped.
 
 Checkpoints go through :mod:`ringrift.models.checkpoint` only. The output file
 carries the optimizer state; calling :func:`train` again with the same output
-and settings resumes from it (``--resume`` semantics by default), so killing a
-trainer loses at most ``checkpoint_every`` steps. On CUDA the forward pass runs
+and settings resumes from it (and returns at once if that run had finished), so
+killing a trainer loses at most ``checkpoint_every`` steps. On CUDA the forward pass runs
 under ``torch.autocast`` (bfloat16) and, under torchrun, in
 DistributedDataParallel; on a CPU it is plain float32 in one process.
 """
@@ -196,14 +196,17 @@ def _start(output: Path, config: GameConfig, settings: TrainSettings,
     if resume and output.exists():
         loaded = load_checkpoint(output, config=config, encoder_version=ENCODER_VERSION,
                                  device=place.device)
-        state = loaded.training_state
-        if state is not None and int(state["run_step"]) < settings.steps:
-            if state["settings"] != asdict(settings):
-                raise TrainingError(
-                    f"{output} holds an unfinished run with other settings; rerun with the "
-                    "same settings to resume it, or delete the file to start over")
+        previous = loaded.training_state
+        same = previous is not None and previous["settings"] == asdict(settings)
+        if previous is not None and not same and int(previous["run_step"]) < (
+                int(previous["settings"]["steps"])):
+            raise TrainingError(
+                f"{output} holds an unfinished run with other settings; rerun with the "
+                "same settings to resume it, or delete the file to start over")
+        if previous is not None and same:
+            # An unfinished run continues; a finished one is returned as it is (0 steps).
             loaded.model.train()
-            return loaded.model, state
+            return loaded.model, previous
     state: dict[str, Any] = {"run_step": 0, "settings": asdict(settings), "optimizer": None,
                              "parent_model_id": None, "base_step": 0, "base_rows": 0}
     if init is not None:

@@ -107,3 +107,13 @@ def test_learning_rate_schedule() -> None:
 def test_empty_window_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match="no training shards"):
         train([], tmp_path / "m.pt", config=SQUARE8, device="cpu")
+
+
+def test_finished_run_is_not_trained_again(make_shard: Callable[..., Path],
+                                           tmp_path: Path) -> None:
+    shard = make_shard()
+    out = tmp_path / "m.pt"
+    first = train([shard], out, config=SQUARE8, settings=QUICK, preset="tiny", device="cpu")
+    again = train([shard], out, config=SQUARE8, settings=QUICK, preset="tiny", device="cpu")
+    assert again.steps_run == 0
+    assert again.metadata.model_id == first.metadata.model_id
