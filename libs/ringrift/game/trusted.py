@@ -16,6 +16,7 @@ from ringrift.game import codes as C
 from ringrift.game.codec import cell_of
 from ringrift.game.errors import IllegalMoveError
 from ringrift.game.move import Move, MoveType
+from ringrift.game.stacks import buried_index
 from ringrift.game.state import GameState
 from ringrift.game.territory import processable
 
@@ -48,8 +49,12 @@ def trusted_row(state: GameState, move: Move) -> tuple[np.ndarray, np.ndarray | 
     if move.type is MoveType.ELIMINATE_RINGS_FROM_STACK and phase in (
             "line_processing", "territory_processing"):
         cell = cell_of(geo, move.to)
-        if cell < 0 or state.board[cell, C.CTRL] != state.current_player:
-            raise IllegalMoveError(f"{why}: no stack of player {state.current_player} there")
+        player = state.current_player
+        if phase == "territory_processing" and state.turn_has_recovery:
+            if cell < 0 or buried_index(state.board, state.rings, cell, player) < 0:
+                raise IllegalMoveError(f"{why}: no buried ring of player {player} there")
+        elif cell < 0 or state.board[cell, C.CTRL] != player:
+            raise IllegalMoveError(f"{why}: no stack of player {player} there")
         context = {"line": C.EC_LINE, "recovery": C.EC_RECOVERY}.get(
             move.elimination_context or "", C.EC_TERRITORY)
         return np.array([C.MT_ELIMINATE, cell, context, 0, 0, 0], dtype=np.int32), None
