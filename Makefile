@@ -19,7 +19,7 @@ env: ## make the Python environment (.venv, dependencies cached under ~/.cache/r
 
 lock: ## re-resolve requirements.in into requirements.lock
 	@python3 -m venv /tmp/ringrift-lock && /tmp/ringrift-lock/bin/pip install -q -r requirements.in \
-	  && /tmp/ringrift-lock/bin/pip freeze --exclude-editable > requirements.lock && rm -rf /tmp/ringrift-lock
+	  && /tmp/ringrift-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==' > requirements.lock && rm -rf /tmp/ringrift-lock
 
 test: env db-up ## run every test: unit, integration (real Kafka + PostgreSQL), conformance
 	DATABASE_URL=$$($(RINGRIFT) infra postgres url) $(PY) -m pytest $(PYTEST_ARGS)
