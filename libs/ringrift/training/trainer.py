@@ -38,6 +38,7 @@ from ringrift.encoding.symmetry import identity_symmetry, symmetries
 from ringrift.models.checkpoint import (
     CheckpointMetadata,
     load_checkpoint,
+    read_metadata,
     save_checkpoint,
 )
 from ringrift.models.network import PolicyValueNet
@@ -166,26 +167,29 @@ def train(shard_paths: Sequence[str | os.PathLike[str]], output: str | os.PathLi
                     config.key, start, end, settings.steps, place.device, len(data),
                     extra={"config": config.key, "settings": asdict(settings)})
 
-    result = TrainResult(checkpoint=output, metadata=None,  # type: ignore[arg-type]
-                         start_step=start, steps_run=end - start)
+    policy_losses: list[float] = []
+    value_losses: list[float] = []
     began = time.perf_counter()
     with progress_bar(description=f"train {config.key}", total=end - start, unit="step") as bar:
         for step in range(start, end):
             policy_loss, value_loss = _step(net, optimizer, sampler.batch(step, place.rank),
                                             step, settings, place)
-            result.policy_losses.append(policy_loss)
-            result.value_losses.append(value_loss)
+            policy_losses.append(policy_loss)
+            value_losses.append(value_loss)
             bar.update(1)
             bar.set_postfix(policy=f"{policy_loss:.3f}", value=f"{value_loss:.3f}")
             done = step + 1
             if settings.checkpoint_every and done % settings.checkpoint_every == 0 and done < end:
                 _save(output, model, optimizer, state, done, settings, place)
     elapsed = max(time.perf_counter() - began, 1e-9)
-    result.samples_per_second = (end - start) * settings.batch_size * place.world_size / elapsed
-    result.metadata = _save(output, model, optimizer, state, end, settings, place)
+    metadata = _save(output, model, optimizer, state, end, settings, place)
+    result = TrainResult(
+        checkpoint=output, metadata=metadata, start_step=start, steps_run=end - start,
+        policy_losses=policy_losses, value_losses=value_losses,
+        samples_per_second=(end - start) * settings.batch_size * place.world_size / elapsed)
     if place.is_main:
         logger.info("trained %s: %d steps, %.0f samples/s, model %s", config.key,
-                    end - start, result.samples_per_second, result.metadata.display_name)
+                    end - start, result.samples_per_second, metadata.display_name)
     return result
 
 
@@ -265,7 +269,4 @@ def _save(output: Path, model: PolicyValueNet, optimizer: torch.optim.Optimizer,
             training_step=int(state["base_step"]) + run_step,
             rows_seen=int(state["base_rows"]) + rows, training_state=state)
     barrier(place)
-    if metadata is None:
-        from ringrift.models.checkpoint import read_metadata
-        metadata = read_metadata(output)
-    return metadata
+    return metadata if metadata is not None else read_metadata(output)
