@@ -149,7 +149,7 @@ def train(shard_paths: Sequence[str | os.PathLike[str]], output: str | os.PathLi
     output = Path(output)
     data = load_window(shard_paths, config)
     torch.manual_seed(settings.seed)
-    model, state = _start(output, config, settings, init, preset, resume, place)
+    model, state = _start(output, shard_paths, config, settings, init, preset, resume, place)
     sampler = BatchSampler(
         data, symmetries(config) if settings.augment else [identity_symmetry(config)],
         settings.batch_size, settings.seed)
@@ -193,7 +193,13 @@ def train(shard_paths: Sequence[str | os.PathLike[str]], output: str | os.PathLi
     return result
 
 
-def _start(output: Path, config: GameConfig, settings: TrainSettings,
+def _names(shard_paths: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """The window as recorded for resuming: file names, so a moved directory still resumes."""
+    return [Path(path).name for path in shard_paths]
+
+
+def _start(output: Path, shard_paths: Sequence[str | os.PathLike[str]], config: GameConfig,
+           settings: TrainSettings,
            init: str | os.PathLike[str] | None, preset: str | None, resume: bool,
            place: Placement) -> tuple[PolicyValueNet, dict[str, Any]]:
     """The model and run state to start from: a resumable run, a parent, or fresh weights."""
@@ -207,12 +213,17 @@ def _start(output: Path, config: GameConfig, settings: TrainSettings,
             raise TrainingError(
                 f"{output} holds an unfinished run with other settings; rerun with the "
                 "same settings to resume it, or delete the file to start over")
+        if previous is not None and same and previous.get("window") != _names(shard_paths):
+            raise TrainingError(
+                f"{output} holds a run over another window of shards; resume it with the same "
+                "shards, or delete the file to start over")
         if previous is not None and same:
             # An unfinished run continues; a finished one is returned as it is (0 steps).
             loaded.model.train()
             return loaded.model, previous
     state: dict[str, Any] = {"run_step": 0, "settings": asdict(settings), "optimizer": None,
-                             "parent_model_id": None, "base_step": 0, "base_rows": 0}
+                             "parent_model_id": None, "base_step": 0, "base_rows": 0,
+                             "window": _names(shard_paths)}
     if init is not None:
         parent = load_checkpoint(init, config=config, encoder_version=ENCODER_VERSION,
                                  device=place.device)

@@ -117,3 +117,13 @@ def test_finished_run_is_not_trained_again(make_shard: Callable[..., Path],
     again = train([shard], out, config=SQUARE8, settings=QUICK, preset="tiny", device="cpu")
     assert again.steps_run == 0
     assert again.metadata.model_id == first.metadata.model_id
+
+
+def test_resume_over_another_window_is_refused(make_shard: Callable[..., Path],
+                                               tmp_path: Path) -> None:
+    out = tmp_path / "m.pt"
+    train([make_shard("a.npz")], out, config=SQUARE8, settings=QUICK, preset="tiny",
+          device="cpu", stop_after=2)
+    with pytest.raises(TrainingError, match="another window"):
+        train([make_shard("b.npz")], out, config=SQUARE8, settings=QUICK, preset="tiny",
+              device="cpu")
