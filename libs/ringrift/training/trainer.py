@@ -194,8 +194,8 @@ def train(shard_paths: Sequence[str | os.PathLike[str]], output: str | os.PathLi
 
 
 def _names(shard_paths: Sequence[str | os.PathLike[str]]) -> list[str]:
-    """The window as recorded for resuming: file names, so a moved directory still resumes."""
-    return [Path(path).name for path in shard_paths]
+    """The window as recorded for resuming (absolute paths: shard names repeat across runs)."""
+    return [str(Path(path).resolve()) for path in shard_paths]
 
 
 def _start(output: Path, shard_paths: Sequence[str | os.PathLike[str]], config: GameConfig,
