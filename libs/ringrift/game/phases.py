@@ -135,8 +135,15 @@ def _skip_placement_allowed(board, rings, players, rays, ray_len, p):
 @njit
 def gen_legal(board, rings, players, meta, pending_region, g):
     """All legal move rows of the player to move: ``(buf, n)``; empty only when the game is over."""
+    buf, n = _gen_into(board, rings, players, meta, pending_region, g, new_buffer(256))
+    if n > buf.shape[0]:  # the first buffer only counted the overflow: generate again
+        buf, n = _gen_into(board, rings, players, meta, pending_region, g, new_buffer(n))
+    return buf, n
+
+
+@njit
+def _gen_into(board, rings, players, meta, pending_region, g, buf):
     rays, ray_len, line_dirs, opposite, tnbrs, steps, _ = g
-    buf = new_buffer(64)
     n = 0
     if meta[M_STATUS] != ST_ACTIVE:
         return buf, n

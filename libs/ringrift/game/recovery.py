@@ -120,7 +120,7 @@ def gen_recovery(board, rings, rays, ray_len, line_dirs, opposite, steps, player
                 continue
             first = n
             buf, n = _push_extractions(board, rings, player, buf, n, src, dst, RM_LINE, -1)
-            for i in range(first, n):
+            for i in range(first, min(n, buf.shape[0])):
                 buf[i, 4] = 1
             if length > min_len:
                 pos = 0
