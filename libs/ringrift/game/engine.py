@@ -113,7 +113,7 @@ def apply_row(state: GameState, row: np.ndarray, *, region: np.ndarray | None = 
     child = state.copy()
     child.rings = phases.apply_row(child.board, child.rings, child.players, child.meta,
                                    child.pending_region, child.geometry_tuple(),
-                                   np.asarray(row, dtype=np.int32),
+                                   np.array(row, dtype=np.int32),  # writable: one compiled type
                                    _EMPTY_MASK if region is None else region)
     if record is None:
         regions = _legal(state)[1] if row[0] == C.MT_TERRITORY else None
