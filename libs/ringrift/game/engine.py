@@ -27,7 +27,7 @@ from ringrift.game.geometry import (
 from ringrift.game.move import Move, MoveType
 from ringrift.game.state import GameState
 from ringrift.game.territory import find_regions
-from ringrift.game.trusted import trusted_row
+from ringrift.game.trusted import is_reference_noop, trusted_row
 from ringrift.game.victory import collapsed_by_owner, lps_turn_start, markers_by_owner
 
 _EMPTY_MASK = np.zeros(0, dtype=np.bool_)
@@ -158,6 +158,8 @@ def apply_move(state: GameState, move: Move, *, trust_payload: bool = False,
         record = legal[index] if legal is not None else row_to_move(state, rows[index], regions)
         return apply_row(state, rows[index], record=record)
     if trust_payload or trust_region_payload:
+        if is_reference_noop(state, move, rows):
+            return _record_only(state, move)
         row, region = trusted_row(state, move)
         return apply_row(state, row, region=region, record=move)
     allowed = sorted({m.type.value for m in legal_moves(state)})
@@ -174,6 +176,16 @@ def _cached_index(state: GameState, move: Move) -> int:
             if candidate is move:
                 return i
     return -1
+
+
+def _record_only(state: GameState, move: Move) -> GameState:
+    """A trusted move the reference engines apply as a no-op: recorded, nothing else changes."""
+    child = state.copy()
+    child.meta[C.M_MOVE_COUNT] += 1
+    child.meta[C.M_LAST_ACTOR] = move.player
+    child.meta[C.M_TURN_CHANGED] = 1
+    child._record(move)
+    return child
 
 
 def _end_by_host(state: GameState, move: Move) -> GameState:

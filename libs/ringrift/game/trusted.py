@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ringrift.game import codes as C
-from ringrift.game.codec import cell_of
+from ringrift.game.codec import cell_of, line_cells
 from ringrift.game.errors import IllegalMoveError
 from ringrift.game.move import Move, MoveType
 from ringrift.game.stacks import buried_index
@@ -59,6 +59,27 @@ def trusted_row(state: GameState, move: Move) -> tuple[np.ndarray, np.ndarray | 
             move.elimination_context or "", C.EC_TERRITORY)
         return np.array([C.MT_ELIMINATE, cell, context, 0, 0, 0], dtype=np.int32), None
     raise IllegalMoveError(why)
+
+
+def is_reference_noop(state: GameState, move: Move, rows: np.ndarray) -> bool:
+    """``process_line`` on an overlength line: a no-op in TS's apply path (rules §16 D6).
+
+    The rules require an explicit ``choose_line_option`` there, so the legal set never
+    contains such a move; trusted replays reproduce the reference behaviour instead.
+    """
+    if move.type is not MoveType.PROCESS_LINE or state.phase != "line_processing" \
+            or state.pending_line_reward:
+        return False
+    geo = state.geometry
+    named = {cell_of(geo, p) for p in (move.line.positions if move.line else ())}
+    first = cell_of(geo, move.to)
+    for row in rows:
+        if row[0] != C.MT_LINE_OPTION or row[4] != -1:
+            continue
+        cells = set(line_cells(geo, int(row[1]), int(row[2]), 0, int(row[3])))
+        if named == cells or (not named and first in (min(cells), max(cells), int(row[1]))):
+            return True
+    return False
 
 
 def _capture_row(state: GameState, move: Move, why: str) -> np.ndarray:

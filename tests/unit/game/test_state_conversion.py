@@ -71,3 +71,14 @@ def test_pending_line_reward_comes_from_the_history() -> None:
                        collapsed={f"{x},0": 1 for x in range(4)}, history=[processed])
     assert state.pending_line_reward
     assert types(state) == {"eliminate_rings_from_stack"}
+
+
+def test_trusted_process_line_on_an_overlength_line_is_a_no_op() -> None:
+    state = make_state(phase="line_processing", stacks={"7,7": [1]},
+                       markers={f"{x},3": 1 for x in range(6)})
+    bare = Move(MoveType.PROCESS_LINE, 1, to=P("0,3"))
+    with pytest.raises(IllegalMoveError):  # the rules want an explicit line option
+        apply_move(state, bare)
+    after = apply_move(state, bare, trust_payload=True)
+    assert (after.board == state.board).all() and after.move_count == state.move_count + 1
+    assert after.phase == "line_processing"
