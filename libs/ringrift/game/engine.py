@@ -135,7 +135,8 @@ def apply_move(state: GameState, move: Move, *, trust_payload: bool = False,
             ``choose_territory_option`` on the cells it names (the processability
             prerequisite is still checked), a capture segment along one ray without the
             distance and cap-height checks, an ``eliminate_rings_from_stack`` on a stack of
-            the mover's. For conformance vectors and foreign records; never for play.
+            the mover's, and a ``process_line`` on an overlength line as TS's no-op (rules
+            §16 D6). For conformance vectors and foreign records; never for play.
         trust_region_payload: older name of ``trust_payload``.
 
     Raises:
