@@ -23,7 +23,7 @@ class LoopSettings:
     players: int = 2
     generations: int = 10
     """Generations to complete in total (a resumed run continues up to this number)."""
-    games_per_generation: int = 24
+    games_per_generation: int = 32
     """Self-play games per generation."""
     simulations: int = 16
     """Gumbel search simulations per self-play move."""
@@ -33,7 +33,7 @@ class LoopSettings:
     """Games per evaluation match (candidate vs previous, vs random, vs heuristic)."""
     preset: str = "tiny"
     """Model size preset (``ringrift.models.PRESETS``)."""
-    train_steps: int = 300
+    train_steps: int = 400
     """Optimizer steps per generation."""
     batch_size: int = 128
     learning_rate: float = 2e-3

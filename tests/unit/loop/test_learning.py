@@ -30,10 +30,10 @@ from tests.utils import engine
 pytestmark = pytest.mark.slow
 
 CONFIG = GameConfig("square8", 2)
-SELFPLAY_GAMES = 16
+SELFPLAY_GAMES = 32
 SIMULATIONS = 16
-TRAIN_STEPS = 200
-EVAL_GAMES = 30
+TRAIN_STEPS = 400
+EVAL_GAMES = 40
 
 
 def win_record(evaluator, rules):
