@@ -10,7 +10,7 @@ Values are per seat, in absolute seat order: index ``i`` is player ``i + 1``, in
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 import numpy as np
@@ -37,10 +37,6 @@ class GameRules(Protocol):
     def apply_move(self, state: Any, move: Any, /) -> Any: ...
 
     def final_ranking(self, state: Any, /) -> Sequence[int]: ...
-
-
-Move = Hashable
-"""A move is whatever the rules return; search only stores and hands it back."""
 
 
 def engine_rules() -> GameRules:

@@ -4,7 +4,8 @@ Checks: two generations complete and print a header and a row each, with shards,
 checkpoints and a state file; running again with the same target does nothing new and reprints
 the rows; raising the target resumes at the next generation; a generation interrupted after
 self-play resumes at training without replaying its games; a run directory of another config
-is refused; ``ringrift loop --help`` and bad flags.
+is refused; ``ringrift loop --help`` and bad flags; the gate: a promoted candidate plays the
+next generation's self-play (its id in the shard), a refused one does not.
 """
 
 from __future__ import annotations
@@ -85,3 +86,20 @@ def test_cli_help_and_bad_flags(capsys):
     assert "--games-per-gen" in capsys.readouterr().out
     assert main(["loop", "--generations", "0"]) == 2
     assert "--generations must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("gate", "promoted"), [(-1.0, True), (1.0, False)])
+def test_gate_decides_which_model_plays_the_next_generation(tmp_path, gate, promoted):
+    from ringrift.training.shards import read_shard
+
+    state = run_loop(toy(tmp_path, gate_lower_bound=gate), echo=lambda _line: None)
+    first, second = state.rows
+    assert first.promoted is promoted and second.promoted is promoted
+    sources = read_shard(artifact_paths(tmp_path / "run", 2)["shard"]).metadata.source_model_ids
+    if promoted:
+        assert state.best_model == second.candidate and state.best_model_id == second.candidate_id
+        assert sources == (first.candidate_id,)
+    else:
+        assert state.best_model is None and sources == ()
+    # Training continues the candidates' line either way.
+    assert state.latest_candidate == second.candidate
