@@ -6,7 +6,9 @@ A shard is an ``.npz`` file (no pickles) holding, for ``N`` samples:
   output for the position, from the point of view of the player to move;
 - a sparse policy target (the search's improved policy over the legal moves):
   ``policy_indices`` int64 and ``policy_probs`` float32, ragged, sample ``i``
-  owning ``[policy_offsets[i], policy_offsets[i + 1])``;
+  owning ``[policy_offsets[i], policy_offsets[i + 1])``. The indices are **every legal
+  move** of the position (probability 0 allowed): the trainer normalises the policy over
+  them, as inference does over the legal moves;
 - ``values`` float32 ``[N, num_players]``: the per-seat value targets from the
   final ranking, seats relative to the player to move (see ``targets``);
 - ``game_index`` int32 ``[N]``: the sample's game in ``metadata.game_ids``;

@@ -1,8 +1,9 @@
 """The trainer: a policy-value network fitted to a window of shards.
 
-Loss = policy cross-entropy against the search's improved policy + a weighted
-mean squared error of the per-seat values. AdamW with a linear warm-up then a
-cosine decay. Every batch is augmented by a random board symmetry per sample.
+Loss = policy cross-entropy against the search's improved policy, the softmax taken over
+each sample's legal moves only as at inference, + a weighted mean squared error of the
+per-seat values. AdamW with a linear warm-up then a cosine decay. Every batch is
+augmented by a random board symmetry per sample.
 Seeded: the initial weights, every batch and every augmentation come from
 ``TrainSettings.seed`` (batches from ``(seed, step)``), so a run is reproducible
 and a resumed run continues exactly where it stopped.
@@ -238,6 +239,28 @@ def _start(output: Path, shard_paths: Sequence[str | os.PathLike[str]], config: 
     return model, state
 
 
+def policy_cross_entropy(logits: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
+                         probs: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of sparse targets, the softmax taken over each row's legal moves only.
+
+    A sample's sparse target lists every legal move of its position (the improved policy covers
+    all root moves), so ``(rows, cols)`` is also the legal mask. Inference
+    (``NetworkEvaluator``) softmaxes the logits of the legal moves only; the loss must
+    normalise over the same set, or the network is trained for a distribution it is never
+    asked for: with a softmax over the whole index space most of the mass sits on illegal
+    indices, and the moves whose logit is easiest to raise everywhere (the global slots such as
+    ``skip_capture``) come out hugely over-weighted once the illegal ones are masked.
+    """
+    batch = logits.shape[0]
+    chosen = logits[rows, cols]
+    row_max = torch.full((batch,), -torch.inf, device=logits.device, dtype=logits.dtype)
+    row_max = row_max.scatter_reduce(0, rows, chosen.detach(), reduce="amax")
+    sums = torch.zeros(batch, device=logits.device, dtype=logits.dtype).index_add(
+        0, rows, torch.exp(chosen - row_max[rows]))
+    log_z = row_max + torch.log(sums)
+    return -((chosen - log_z[rows]) * probs).sum() / batch
+
+
 def _step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, step: int,
           settings: TrainSettings, place: Placement) -> tuple[float, float]:
     """One optimizer step; returns (policy loss, value loss)."""
@@ -251,11 +274,10 @@ def _step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, 
                 if device.type == "cuda" and settings.mixed_precision else nullcontext())
     with autocast:
         logits, predicted = net(planes, globals_)
-    log_probs = F.log_softmax(logits.float(), dim=1)
     rows = torch.from_numpy(batch.policy_rows).to(device)
     cols = torch.from_numpy(batch.policy_indices).to(device)
     probs = torch.from_numpy(batch.policy_probs).to(device)
-    policy_loss = -(log_probs[rows, cols] * probs).sum() / len(batch)
+    policy_loss = policy_cross_entropy(logits.float(), rows, cols, probs)
     value_loss = F.mse_loss(predicted.float(), values)
     loss = policy_loss + settings.value_loss_weight * value_loss
     optimizer.zero_grad(set_to_none=True)

@@ -24,7 +24,11 @@ torch.set_num_threads(1)
 
 def random_play_samples(config: GameConfig, games: int, seed: int,
                         max_samples: int = 10_000) -> list[Sample]:
-    """Samples of seeded random games: one-hot policy on the move played, ranking values."""
+    """Samples of seeded random games: one-hot policy on the move played, ranking values.
+
+    The sparse target lists every legal move (zero for those not played), as self-play's does:
+    the trainer normalises the policy over a sample's listed moves (its legal moves).
+    """
     encoder = Encoder.for_config(config)
     rng = random.Random(seed)
     samples: list[Sample] = []
@@ -36,13 +40,14 @@ def random_play_samples(config: GameConfig, games: int, seed: int,
             move = rng.choice(moves)
             if len(moves) > 1:
                 planes, globals_ = encoder.encode(state)
-                index = encoder.move_to_index(state, move)
-                pending.append((planes, globals_, index, state.current_player))
+                indices = encoder.legal_indices(state, moves)
+                probs = (indices == encoder.move_to_index(state, move)).astype(np.float32)
+                pending.append((planes, globals_, indices, probs, state.current_player))
             state = apply_move(state, move)
         ranks = final_ranking(state) if state.is_terminal else [1] * config.num_players
         values = ranking_to_values(ranks)
-        for planes, globals_, index, player in pending:
-            samples.append(Sample(planes, globals_, np.array([index]), np.array([1.0]),
+        for planes, globals_, indices, probs, player in pending:
+            samples.append(Sample(planes, globals_, indices, probs,
                                   values_for_mover(values, player), game_id=f"g{seed}-{game}"))
     return samples[:max_samples]
 

@@ -38,7 +38,7 @@ def test_round_trip(make_shard: Callable[..., Path], square8_samples: list[Sampl
         assert np.array_equal(data.values[row], sample.values)
         indices, probs = data.policy(row)
         assert indices.tolist() == sample.policy_indices.tolist()
-        assert probs.tolist() == [1.0]
+        assert probs.tolist() == sample.policy_probs.tolist() and probs.sum() == 1.0
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -107,7 +107,8 @@ def test_inconsistent_arrays(make_shard: Callable[..., Path], change: object,
 
 def test_writer_refuses_bad_samples(tmp_path: Path, square8_samples: list[Sample]) -> None:
     from tests.unit.training.conftest import metadata_for  # noqa: PLC0415
-    bad = replace(square8_samples[0], policy_probs=np.array([0.3]))
+    probs = square8_samples[0].policy_probs
+    bad = replace(square8_samples[0], policy_probs=np.full_like(probs, 0.3 / len(probs)))
     with pytest.raises(ShardError, match="sum to 1"):
         write_shard(tmp_path / "bad.npz", [bad], metadata_for(SQUARE8))
     assert not (tmp_path / "bad.npz").exists()
