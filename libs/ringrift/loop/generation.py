@@ -4,8 +4,16 @@ Each stage ends by saving the loop state, so a killed run resumes at the stage i
 (:mod:`ringrift.loop.state`). Self-play uses the current *best* model (a uniform evaluator
 before any exists); training continues the *latest candidate*'s line over a window of recent
 shards, KataGo-style, whether or not that candidate was promoted; the gate decides only which
-model self-play uses next: a candidate is promoted when the Wilson 95% lower bound of its score
-against the current self-play model exceeds ``gate_lower_bound``.
+model self-play uses next: a candidate is promoted when its score against the current self-play
+model is at least ``gate_min_score``.
+
+Why a point estimate and not a confidence bound: a Wilson lower bound above 0.5 over 40 games
+needs 27 wins, so a candidate truly 70 Elo stronger got through 21% of the time and self-play
+sat on one old model (or on the uniform evaluator, whose near-uniform targets teach nothing)
+for many generations. Scoring at least half promotes such a candidate 93% of the time; one
+35 Elo weaker still slips through about a third of the time, which self-play tolerates because
+training continues the candidates' line anyway. The pipeline's promoter, whose decision serves
+users, is the place for a sequential test with controlled error rates.
 """
 
 from __future__ import annotations
@@ -114,7 +122,7 @@ def run_generation(settings: LoopSettings, state: LoopState, row: GenerationRow,
         row.vs_random = _triple(summary.vs_random)
         row.vs_heuristic = _triple(summary.vs_heuristic) if summary.vs_heuristic else None
         row.policy_vs_random = _triple(summary.policy_vs_random)
-        row.promoted = summary.vs_previous.interval[0] > settings.gate_lower_bound
+        row.promoted = summary.vs_previous.score >= settings.gate_min_score
         if row.promoted:
             state.best_model = row.candidate
             state.best_model_id = row.candidate_id

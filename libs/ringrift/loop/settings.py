@@ -39,9 +39,10 @@ class LoopSettings:
     learning_rate: float = 2e-3
     window: int = 4
     """Train on the shards of the last ``window`` generations."""
-    gate_lower_bound: float = 0.5
-    """Promote a candidate when the Wilson 95% lower bound of its score against the current
-    self-play model exceeds this; otherwise self-play keeps the current model."""
+    gate_min_score: float = 0.5
+    """Promote a candidate when its score (a draw counts half) against the current self-play
+    model is at least this; otherwise self-play keeps the current model. See
+    :mod:`ringrift.loop.generation` for why this is a point estimate."""
     concurrency: int = 32
     """Games advanced in lockstep; their leaf positions share one network call."""
     max_moves: int = 600

@@ -88,11 +88,11 @@ def test_cli_help_and_bad_flags(capsys):
     assert "--generations must be at least 1" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("gate", "promoted"), [(-1.0, True), (1.0, False)])
+@pytest.mark.parametrize(("gate", "promoted"), [(0.0, True), (1.01, False)])
 def test_gate_decides_which_model_plays_the_next_generation(tmp_path, gate, promoted):
     from ringrift.training.shards import read_shard
 
-    state = run_loop(toy(tmp_path, gate_lower_bound=gate), echo=lambda _line: None)
+    state = run_loop(toy(tmp_path, gate_min_score=gate), echo=lambda _line: None)
     first, second = state.rows
     assert first.promoted is promoted and second.promoted is promoted
     sources = read_shard(artifact_paths(tmp_path / "run", 2)["shard"]).metadata.source_model_ids
