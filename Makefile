@@ -21,14 +21,14 @@ lock: ## re-resolve requirements.in into requirements.lock
 	@python3 -m venv /tmp/ringrift-lock && /tmp/ringrift-lock/bin/pip install -q -r requirements.in \
 	  && /tmp/ringrift-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==' > requirements.lock && rm -rf /tmp/ringrift-lock
 
-test: env db-up ## run every test: unit, integration (real Kafka + PostgreSQL), conformance
+test: env lint db-up ## lint, then every test: unit, integration (real Kafka + PostgreSQL), conformance
 	DATABASE_URL=$$($(RINGRIFT) infra postgres url) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: env ## run the tests that start no process
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: env ## ruff over the sources
-	$(PY) -m ruff check libs services tests
+	$(PY) -m ruff check libs services tests benchmarks
 
 kafka-up: env ## start a local Kafka broker (KRaft, loopback) in the background
 	$(RINGRIFT) infra kafka start

@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.envelope import Event, new_event
 from ringrift.events.gen.selfplay.v1.selfplay_pb2 import GameCompleted
@@ -37,7 +39,6 @@ from ringrift.events.topics import GAME_COMPLETED, TopicSpec
 from ringrift.localinfra.kafka import LocalKafka
 from ringrift.storage.database import make_engine
 from ringrift.telemetry.logging import configure_logging
-from sqlalchemy.orm import Session
 
 
 @contextmanager

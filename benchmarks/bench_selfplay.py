@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 
 import torch
+
 from ringrift.configs import BOARD_TYPES, GameConfig
 from ringrift.encoding import Encoder
 from ringrift.game import initial_state

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from ringrift.configs import GameConfig
 from ringrift.encoding import ENCODER_VERSION, Encoder
 from ringrift.models import get_preset

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ringrift.game.fingerprint import s_invariant
 from ringrift.game.move import AUTO_BOOKKEEPING_TYPES, Move, MoveType
 from ringrift.game.wire import WireState, state_from_json

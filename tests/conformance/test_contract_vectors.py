@@ -9,10 +9,10 @@ round trip. Skips and strict expected failures come from ``harness.py``.
 from __future__ import annotations
 
 import pytest
+
 from ringrift.game.fingerprint import fingerprint
 from ringrift.game.wire import state_from_json, state_to_json
 from ringrift.game.wire_move import move_from_json, move_to_json
-
 from tests.conformance.harness import (
     EXPECTED_FAILURES,
     Vector,

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from ringrift.game.errors import IllegalMoveError
 from ringrift.game.move import MoveType
 from ringrift.game.wire import state_from_json
 from ringrift.game.wire_move import move_from_json
-
 from tests.conformance.harness import fsm_vectors
 
 

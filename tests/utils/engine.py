@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from ringrift.configs import GameConfig
 from ringrift.search import GameRules, engine_rules
 

@@ -11,8 +11,8 @@ import hashlib
 from collections.abc import Sequence
 
 import numpy as np
-from ringrift.search import Evaluation
 
+from ringrift.search import Evaluation
 from tests.utils import tiny_game
 
 

@@ -1,7 +1,12 @@
 """The RingRift rules engine, its move type and its wire formats."""
 
 from ringrift.game.engine import (
-    apply_move, apply_row, final_ranking, initial_state, legal_moves, legal_rows,
+    apply_move,
+    apply_row,
+    final_ranking,
+    initial_state,
+    legal_moves,
+    legal_rows,
 )
 from ringrift.game.errors import IllegalMoveError, WireFormatError
 from ringrift.game.fingerprint import compact_hash, fingerprint, s_invariant

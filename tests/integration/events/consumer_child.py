@@ -16,7 +16,6 @@ from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.settings import KafkaSettings
 from ringrift.events.topics import GAME_COMPLETED
 from ringrift.telemetry.logging import configure_logging
-
 from tests.integration.events.support import make_store, recording_handler
 
 

@@ -9,6 +9,9 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from sqlalchemy import Engine, Integer, String, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.envelope import Event, new_event
 from ringrift.events.gen.selfplay.v1.selfplay_pb2 import GameCompleted
@@ -17,8 +20,6 @@ from ringrift.events.producer import EventProducer
 from ringrift.events.settings import KafkaSettings
 from ringrift.events.topics import TopicSpec
 from ringrift.storage.database import make_engine, session_scope
-from sqlalchemy import Engine, Integer, String, func, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 
 class _TestBase(DeclarativeBase):

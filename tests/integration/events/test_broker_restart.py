@@ -13,13 +13,13 @@ import time
 from dataclasses import replace
 
 import pytest
+
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.producer import EventProducer
 from ringrift.events.provision import create_topics
 from ringrift.events.settings import KafkaSettings
 from ringrift.events.topics import GAME_COMPLETED
 from ringrift.localinfra.kafka import LocalKafka
-
 from tests.integration.events.support import (
     LoopThread,
     effect_count,

@@ -18,10 +18,10 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from prometheus_client import REGISTRY
+
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.settings import KafkaSettings
 from ringrift.events.topics import GAME_COMPLETED, TopicSpec
-
 from tests.integration.events.support import (
     LoopThread,
     effect_count,

@@ -16,6 +16,7 @@ import logging
 
 import pytest
 from prometheus_client import REGISTRY
+
 from ringrift.cli.main import main as ringrift
 from ringrift.errors import PoisonMessage, RetryableError
 from ringrift.events import deadletter
@@ -25,7 +26,6 @@ from ringrift.events.gen.model.v1.model_pb2 import CandidateReady
 from ringrift.events.gen.selfplay.v1.selfplay_pb2 import GameCompleted
 from ringrift.events.producer import EventProducer
 from ringrift.events.topics import GAME_COMPLETED
-
 from tests.integration.events.support import (
     LoopThread,
     effects,

@@ -11,6 +11,7 @@ import socket
 
 import pytest
 from confluent_kafka.admin import AdminClient
+
 from ringrift.cli.main import main as ringrift
 from ringrift.localinfra.kafka import KafkaStartError, LocalKafka, free_port
 

@@ -12,10 +12,10 @@ import threading
 import time
 
 import pytest
+
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.producer import EventProducer
 from ringrift.events.topics import GAME_COMPLETED
-
 from tests.integration.events.support import (
     LoopThread,
     effect_count,

@@ -13,12 +13,12 @@ import uuid
 import pytest
 from confluent_kafka import Consumer
 from prometheus_client import REGISTRY
+
 from ringrift.events import envelope
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.gen.selfplay.v1.selfplay_pb2 import ShardWritten
 from ringrift.events.producer import EventProducer
 from ringrift.events.topics import GAME_COMPLETED, SHARD_WRITTEN
-
 from tests.integration.events.support import (
     LoopThread,
     effect_count,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from ringrift.localinfra import postgres
 
 pytestmark = [

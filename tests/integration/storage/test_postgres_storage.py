@@ -16,12 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
 from ringrift.cli.main import build_parser
 from ringrift.storage import migrations
 from ringrift.storage.artifact_index import list_artifacts, record_artifact
 from ringrift.storage.artifacts import ArtifactRef
 from ringrift.storage.database import Base, make_engine, session_scope
-from sqlalchemy import inspect, text
 
 
 def test_upgrade_and_downgrade(database_url: str) -> None:

@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterator
 
 import torch
+
 from ringrift.configs import GameConfig
 from ringrift.game import phases
 from ringrift.game.engine import apply_move, initial_state, legal_moves

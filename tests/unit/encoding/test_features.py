@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from ringrift.configs import ALL_CONFIGS, GameConfig
 from ringrift.encoding import Encoder, EncodingError
 from ringrift.encoding.features import PHASES, SEAT_PLANES
 from ringrift.game.engine import apply_move, initial_state, legal_moves
 from ringrift.game.move import MoveType
-
 from tests.unit.encoding.conftest import positions
 
 

@@ -13,10 +13,10 @@ from collections import Counter
 
 import numpy as np
 import pytest
+
 from ringrift.configs import ALL_CONFIGS, GameConfig
 from ringrift.encoding import Encoder, EncodingError
 from ringrift.game.move import Move, MoveType
-
 from tests.unit.encoding.conftest import positions
 
 _EXPECTED_ON_SMALL_BOARDS = {

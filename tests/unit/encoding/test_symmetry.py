@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from ringrift.configs import ALL_CONFIGS, BOARD_TYPES, GameConfig
 from ringrift.encoding import Encoder, symmetries, transform_move
 from ringrift.game.move import Move, MoveType
-
 from tests.unit.encoding.conftest import positions
 
 SMALL = [c for c in ALL_CONFIGS if c.board_type in ("square8", "hex8")]

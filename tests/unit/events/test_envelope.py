@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from ringrift.errors import PoisonMessage
 from ringrift.events import envelope
 from ringrift.events.errors import (

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
 from ringrift.events.idempotency import already_processed, mark_processed, processed_among
 from ringrift.storage import migrations
 from ringrift.storage.database import make_engine, session_scope
-from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+
 from ringrift.errors import ConfigurationError
 from ringrift.events.envelope import new_event
 from ringrift.events.gen.ops.v1.ops_pb2 import NodeStatus

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
 from ringrift.events.gen.model.v1 import model_pb2
 from ringrift.events.gen.ops.v1 import ops_pb2
 from ringrift.events.gen.selfplay.v1 import selfplay_pb2

@@ -4,7 +4,6 @@ change of control, hex lines with L = 3 (rules §16 D4), recovery-context territ
 from __future__ import annotations
 
 from ringrift.game import Move, MoveType, apply_move, legal_moves
-
 from tests.unit.game.builders import P, make_state, moves_of, only, types
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from ringrift.game.fingerprint import (
     compact_hash,
     eliminated_total,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ringrift.game.geometry import build_geometry
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ringrift.game import Move, MoveType, apply_move, legal_moves
-
 from tests.unit.game.builders import P, make_state, moves_of, only, types
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ringrift.configs import GameConfig
 from ringrift.game import IllegalMoveError, Move, MoveType, apply_move, initial_state, legal_moves
-
 from tests.unit.game.builders import P, make_state, only, types
 
 

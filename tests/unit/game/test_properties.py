@@ -15,6 +15,7 @@ import random
 
 import numpy as np
 import pytest
+
 from ringrift.configs import ALL_CONFIGS, GameConfig
 from ringrift.game import (
     GameState,

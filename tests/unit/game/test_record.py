@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ringrift.game.errors import WireFormatError
 from ringrift.game.move import MoveType, Position
 from ringrift.game.record import (

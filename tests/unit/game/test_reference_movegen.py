@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from ringrift.configs import GameConfig
 from ringrift.game import GameState, MoveType, apply_move, initial_state, legal_moves
 from ringrift.game.geometry import HEX_DIRS, SQUARE_DIRS

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from ringrift.configs import GameConfig
 from ringrift.game import GameState, apply_move, initial_state, legal_moves
 from ringrift.game.territory import find_regions

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ringrift.cli.main import main
 from ringrift.configs import GameConfig
 from ringrift.game import engine

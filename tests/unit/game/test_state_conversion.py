@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import pytest
-from ringrift.game import GameState, IllegalMoveError, Move, MoveType, apply_move, legal_moves
 
+from ringrift.game import GameState, IllegalMoveError, Move, MoveType, apply_move, legal_moves
 from tests.unit.game.builders import P, make_state, types
 
 

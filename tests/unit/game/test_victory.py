@@ -13,7 +13,6 @@ from ringrift.game import (
     initial_state,
     legal_moves,
 )
-
 from tests.unit.game.builders import P, make_state, only, types
 
 

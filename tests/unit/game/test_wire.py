@@ -17,6 +17,7 @@ import copy
 from typing import Any
 
 import pytest
+
 from ringrift.game.errors import WireFormatError
 from ringrift.game.move import Cells, Move, MoveType, Position, Territory, position_from_key
 from ringrift.game.wire import loads_state, on_board, state_from_json, state_to_json

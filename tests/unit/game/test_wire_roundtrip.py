@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from ringrift.configs import ALL_CONFIGS, GameConfig
 from ringrift.game import engine
 from ringrift.game.fingerprint import fingerprint

@@ -20,6 +20,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from ringrift.cli.main import build_parser
 from ringrift.errors import ConfigurationError, RingriftError
 from ringrift.localinfra import postgres

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from ringrift.configs import GameConfig
 from ringrift.encoding import ENCODER_VERSION, Encoder
 from ringrift.models import build_model, load_checkpoint
@@ -24,7 +25,6 @@ from ringrift.search.network import NetworkEvaluator
 from ringrift.selfplay import SelfPlaySettings, play_games
 from ringrift.selfplay.samples import write_games_shard
 from ringrift.training.trainer import TrainSettings, train
-
 from tests.utils import engine
 
 pytestmark = pytest.mark.slow

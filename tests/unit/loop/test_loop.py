@@ -14,6 +14,7 @@ import json
 from dataclasses import replace
 
 import pytest
+
 from ringrift.cli.main import main
 from ringrift.errors import ConfigurationError
 from ringrift.loop import LoopSettings, run_loop

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from ringrift.configs import GameConfig
 from ringrift.encoding import ENCODER_VERSION
 from ringrift.errors import PoisonMessage, RingriftError

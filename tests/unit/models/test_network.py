@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from ringrift.configs import BOARD_TYPES, GameConfig
 from ringrift.encoding import Encoder
 from ringrift.errors import ConfigurationError

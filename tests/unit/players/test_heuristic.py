@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from ringrift.players import RandomPlayer, play_match
 from ringrift.players.heuristic import HeuristicPlayer, evaluate_position
-
 from tests.utils import engine
 
 

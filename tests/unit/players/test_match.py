@@ -10,9 +10,9 @@ plays its prior's best move.
 from __future__ import annotations
 
 import numpy as np
+
 from ringrift.players import PolicyPlayer, RandomPlayer, SearchPlayer, play_match
 from ringrift.search import GumbelConfig, UniformEvaluator, run_task
-
 from tests.utils import tiny_game
 from tests.utils.evaluators import HashEvaluator, SolverEvaluator
 

@@ -7,6 +7,7 @@ game; a missing checkpoint or a bad game count is a one-line error, not a traceb
 import re
 
 import pytest
+
 from ringrift.cli.main import main
 from ringrift.configs import GameConfig
 from ringrift.encoding import ENCODER_VERSION

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ringrift.search import GumbelConfig, UniformEvaluator, gumbel_search, run_task
 
+from ringrift.search import GumbelConfig, UniformEvaluator, gumbel_search, run_task
 from tests.utils import tiny_game
 from tests.utils.evaluators import HashEvaluator, SolverEvaluator
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
 from ringrift.configs import GameConfig
 from ringrift.encoding import Encoder
 from ringrift.models import build_model
 from ringrift.search import GumbelConfig, gumbel_search, run_task
 from ringrift.search.network import NetworkEvaluator
 from ringrift.training.targets import values_to_absolute
-
 from tests.utils import engine
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

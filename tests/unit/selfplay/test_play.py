@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from ringrift.search import GumbelConfig, UniformEvaluator
 from ringrift.selfplay import SelfPlaySettings, play_games
-
 from tests.utils import tiny_game
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from ringrift.configs import GameConfig
 from ringrift.encoding import Encoder
 from ringrift.search import GumbelConfig, UniformEvaluator
@@ -17,7 +18,6 @@ from ringrift.selfplay import SelfPlaySettings, play_games
 from ringrift.selfplay.samples import game_samples, write_game_records, write_games_shard
 from ringrift.training.shards import read_shard
 from ringrift.training.targets import ranking_to_values
-
 from tests.utils import engine
 
 CONFIG = GameConfig("square8", 2)

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
 from ringrift.errors import PoisonMessage
 from ringrift.storage.artifacts import DirectoryArtifactStore, open_store
 from ringrift.storage.errors import ArtifactCorrupt, ArtifactError, ArtifactNotFound

@@ -12,6 +12,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+
 from ringrift.cli.main import build_parser
 from ringrift.storage.errors import ArtifactCorrupt
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+
 from ringrift.errors import ConfigurationError, RetryableError
 from ringrift.storage.database import make_engine, normalise_url, session_scope, wait_for_database
 from ringrift.storage.errors import DatabaseUnavailable
-from sqlalchemy import text
 
 
 def test_postgresql_url_gets_the_psycopg_driver() -> None:

@@ -14,12 +14,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
 from ringrift.cli.main import build_parser
 from ringrift.storage import migrations
 from ringrift.storage.artifact_index import find_artifact, list_artifacts, record_artifact
 from ringrift.storage.artifacts import ArtifactRef
 from ringrift.storage.database import Base, make_engine, session_scope
-from sqlalchemy import inspect
 
 
 def _tables(url: str) -> set[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from ringrift.configs import GameConfig
 from ringrift.encoding import ENCODER_VERSION, Encoder
 from ringrift.game.engine import apply_move, final_ranking, initial_state, legal_moves

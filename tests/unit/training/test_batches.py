@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
 from ringrift.configs import GameConfig
 from ringrift.encoding import symmetries
 from ringrift.training.batches import BatchSampler

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from ringrift.configs import GameConfig
 from ringrift.encoding import ENCODER_VERSION, Encoder
 from ringrift.game.engine import apply_move, initial_state, legal_moves
@@ -26,7 +27,6 @@ from ringrift.models import load_checkpoint
 from ringrift.search.network import NetworkEvaluator
 from ringrift.training.shards import Sample, write_shard
 from ringrift.training.trainer import TrainSettings, train
-
 from tests.unit.training.conftest import metadata_for
 
 SQUARE8 = GameConfig("square8", 2)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from ringrift.configs import GameConfig
 from ringrift.encoding import ENCODER_VERSION
 from ringrift.errors import PoisonMessage

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from ringrift.training.targets import ranking_to_values, values_for_mover, values_to_absolute
 
 
