@@ -27,6 +27,9 @@ test: env lint db-up ## lint, then every test: unit, integration (real Kafka + P
 test-unit: env ## run the tests that start no process
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
+test-integration: env db-up ## run the tests against a real Kafka broker and PostgreSQL
+	DATABASE_URL=$$($(RINGRIFT) infra postgres url) $(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
 lint: env ## ruff over the sources
 	$(PY) -m ruff check libs services tests benchmarks
 
