@@ -40,9 +40,7 @@ _DECISION_PHASES = frozenset({"line_processing", "territory_processing", "chain_
                               "capture", "forced_elimination"})
 _MAX_STEPS = 20
 
-# (test, vector id) -> why the vector contradicts the rules document. Tests: "wire"
-# (test_contract_vectors.py) and "engine" (test_contract_engine.py). Strict: when a vector
-# starts passing, its entry must go.
+# Reasons shared by several vectors of EXPECTED_FAILURES below.
 _WRONG_PLAYER = ("the move is by player 1 while currentPlayer is 2 (rules §4.2, wire-format §5.1: "
                  "player must equal currentPlayer); PY lists this vector as stale (§10.6)")
 _NO_REGION = ("the move names no region and the position has no processable region, so no "
