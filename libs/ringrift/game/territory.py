@@ -7,7 +7,10 @@ owning any ring in any stack,
    nor B's markers into connected components (territory adjacency); a component
    whose set of stack controllers is a strict subset of ``active`` is a region;
 2. split the non-collapsed cells into components; one with exactly one controller
-   inside and a strict subset of ``active`` is a region.
+   inside and a strict subset of ``active`` is a region. On a board without any
+   marker an empty component (no controller) is a region too: the spec's answer to
+   rules §16 D17, where the reference engines detect nothing (with a marker on the
+   board, pass 1 already finds such pockets, as the engines do).
 
 Regions are deduplicated by cell set and listed in discovery order, so a region
 is identified within a state by its index. A region is processable for P when P
@@ -47,8 +50,12 @@ def _popcount(x):
 
 
 @njit
-def _collect(board, tnbrs, blocked, active, need_single, labels, queue, cells, offsets, nreg, ncell):
-    """Label components of unblocked cells; append qualifying ones (deduplicated)."""
+def _collect(board, tnbrs, blocked, active, need_single, allow_empty, labels, queue, cells,
+             offsets, nreg, ncell):
+    """Label components of unblocked cells; append qualifying ones (deduplicated).
+
+    ``need_single``: exactly one controller inside (pass 2), or none when ``allow_empty``.
+    """
     ncells = board.shape[0]
     for i in range(ncells):
         labels[i] = -1
@@ -74,7 +81,7 @@ def _collect(board, tnbrs, blocked, active, need_single, labels, queue, cells, o
                     tail += 1
         size = tail
         ok = (colours & ~active) == 0 and colours != active
-        if need_single and _popcount(colours) != 1:
+        if need_single and _popcount(colours) != 1 and not (allow_empty and colours == 0):
             ok = False
         if ok:
             # Sort the component's cells so equal sets compare equal.
@@ -121,6 +128,7 @@ def find_regions(board, rings, tnbrs, num_players):
     labels = np.empty(ncells, dtype=np.int32)
     queue = np.empty(ncells, dtype=np.int32)
     blocked = np.empty(ncells, dtype=np.bool_)
+    any_marker = False
     for b in range(1, num_players + 1):
         has_marker = False
         for c in range(ncells):
@@ -129,13 +137,16 @@ def find_regions(board, rings, tnbrs, num_players):
                 break
         if not has_marker:
             continue
+        any_marker = True
         for c in range(ncells):
             blocked[c] = board[c, COLL] != 0 or board[c, MARK] == b
-        nreg, ncell = _collect(board, tnbrs, blocked, active, False, labels, queue,
+        nreg, ncell = _collect(board, tnbrs, blocked, active, False, False, labels, queue,
                                cells, offsets, nreg, ncell)
     for c in range(ncells):
         blocked[c] = board[c, COLL] != 0
-    nreg, ncell = _collect(board, tnbrs, blocked, active, True, labels, queue,
+    # Rules §16 D17 (spec wins): with no marker anywhere, an empty collapse-bounded pocket
+    # is still a region; the reference engines' pass 2 alone would miss it.
+    nreg, ncell = _collect(board, tnbrs, blocked, active, True, not any_marker, labels, queue,
                            cells, offsets, nreg, ncell)
     return cells[:ncell], offsets[: nreg + 1]
 

@@ -71,6 +71,25 @@ def test_pocket_region_with_engine_border_rule() -> None:
     assert (done.current_player, done.phase) == (2, "ring_placement")
 
 
+def test_empty_collapse_bounded_pocket_without_markers_is_a_region() -> None:
+    # Rules §16 D17 (spec wins over the reference engines): no marker on the board, the
+    # empty corner (0,0) is enclosed by collapsed (1,0), (0,1) and the edges; its
+    # controllers (none) are a strict subset of {1, 2}, and P1 has (7,7) outside it.
+    state = make_state(phase="territory_processing", stacks={"7,7": [1, 1], "5,5": [2]},
+                       collapsed={"1,0": 1, "0,1": 1},
+                       history=[{"id": "m", "type": "move_stack", "player": 1,
+                                 "from": {"x": 7, "y": 4}, "to": {"x": 7, "y": 7}}])
+    region = only(state, MoveType.CHOOSE_TERRITORY_OPTION)
+    assert set(region.region.spaces) == {P("0,0")}
+    assert "skip_territory_processing" in types(state)
+    after = apply_move(state, region)
+    assert int(after.territory_spaces[0]) == 3
+    assert {m.to for m in legal_moves(after)} == {P("7,7")}
+    # A stack-free board still has no regions (rules §9.1).
+    bare = make_state(phase="territory_processing", collapsed={"1,0": 1, "0,1": 1})
+    assert types(bare) == {"no_territory_action"}
+
+
 def test_claiming_the_outside_wins_by_territory() -> None:
     # Rules §9.6 "Claiming the outside".
     state = make_state(stacks={"0,0": [1, 1], "5,5": [2]},
