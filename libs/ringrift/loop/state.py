@@ -10,13 +10,12 @@ table row, so a resumed run reprints the history before continuing.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ringrift.errors import ConfigurationError
+from ringrift.storage.atomic import atomic_write
 
 STATE_FILE = "state.json"
 
@@ -100,15 +99,5 @@ def load_state(run_dir: Path, identity: dict[str, Any]) -> LoopState:
 
 def save_state(run_dir: Path, state: LoopState) -> None:
     """Write the state atomically (temporary file, then rename)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(asdict(state), indent=1)
-    handle, temp = tempfile.mkstemp(dir=run_dir, prefix=f".{STATE_FILE}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, run_dir / STATE_FILE)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_write(run_dir / STATE_FILE) as stream:
+        stream.write(json.dumps(asdict(state), indent=1).encode())

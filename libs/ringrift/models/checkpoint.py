@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from ringrift.encoding.shape import EncodingShape
 from ringrift.models.errors import CheckpointError, CheckpointMismatch, CorruptCheckpoint
 from ringrift.models.network import ARCHITECTURE, PolicyValueNet
 from ringrift.models.presets import ModelPreset
+from ringrift.storage.atomic import atomic_write
 
 FORMAT = "ringrift-checkpoint"
 FORMAT_VERSION = 1
@@ -140,17 +140,8 @@ def save_checkpoint(path: str | os.PathLike[str], model: PolicyValueNet, *,
 
 
 def _atomic_save(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            torch.save(payload, temp)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as temp:
+        torch.save(payload, temp)
 
 
 def _read_payload(path: Path) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ringrift.configs import GameConfig
+from ringrift.storage.atomic import atomic_write
 from ringrift.training.errors import ShardError, ShardMismatch
 
 SHARD_FORMAT_VERSION = 1
@@ -171,20 +171,10 @@ def write_shard(path: str | os.PathLike[str], samples: Sequence[Sample] | ShardD
     data = replace(data, metadata=meta)
     target = Path(path)
     _validate(str(target), data)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            arrays = {name: getattr(data, name) for name in _ARRAYS}
-            arrays["metadata"] = np.frombuffer(json.dumps(asdict(meta)).encode(), dtype=np.uint8)
-            np.savez_compressed(temp, **arrays)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_write(target) as temp:
+        arrays = {name: getattr(data, name) for name in _ARRAYS}
+        arrays["metadata"] = np.frombuffer(json.dumps(asdict(meta)).encode(), dtype=np.uint8)
+        np.savez_compressed(temp, **arrays)
     return meta
 
 
