@@ -71,23 +71,25 @@ def _single_best(values, num_players):
 
 
 @njit
-def collapsed_by_owner(board, num_players):
-    """Collapsed cells owned by each player (index = player number)."""
+def _count_by_owner(board, column, num_players):
+    """Cells whose ``column`` names an owner, counted per player (index = player number)."""
     counts = np.zeros(num_players + 1, dtype=np.int64)
     for c in range(board.shape[0]):
-        if board[c, COLL] != 0:
-            counts[board[c, COLL]] += 1
+        if board[c, column] != 0:
+            counts[board[c, column]] += 1
     return counts
+
+
+@njit
+def collapsed_by_owner(board, num_players):
+    """Collapsed cells owned by each player (index = player number)."""
+    return _count_by_owner(board, COLL, num_players)
 
 
 @njit
 def markers_by_owner(board, num_players):
     """Markers owned by each player (index = player number)."""
-    counts = np.zeros(num_players + 1, dtype=np.int64)
-    for c in range(board.shape[0]):
-        if board[c, MARK] != 0:
-            counts[board[c, MARK]] += 1
-    return counts
+    return _count_by_owner(board, MARK, num_players)
 
 
 @njit
