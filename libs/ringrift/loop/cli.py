@@ -22,6 +22,8 @@ _OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--simulations", "simulations", "Gumbel search simulations per self-play move"),
     ("--eval-simulations", "eval_simulations", "simulations per move in evaluation matches"),
     ("--eval-games", "eval_games", "games per evaluation match"),
+    ("--baseline-every", "baseline_every", "play the random, heuristic and policy-only "
+     "matches every this many generations and at the last (the gate match runs every one)"),
     ("--preset", "preset", "model size preset (tiny, small, medium, large)"),
     ("--train-steps", "train_steps", "optimizer steps per generation"),
     ("--batch-size", "batch_size", "training batch size"),
@@ -67,6 +69,7 @@ def handle(args: argparse.Namespace) -> int:
         values["out"] = f"var/loop/{args.board}_{args.players}p"
     settings = LoopSettings(**values)
     for name in ("generations", "games_per_generation", "simulations", "eval_games",
+                 "baseline_every",
                  "train_steps", "batch_size", "concurrency"):
         if getattr(settings, name) < 1:
             raise ConfigurationError(f"--{name.replace('_', '-')} must be at least 1")

@@ -30,14 +30,15 @@ class EvaluationSummary:
     """The candidate's record in each match (None where the match was not played)."""
 
     vs_previous: Record
-    vs_random: Record
+    vs_random: Record | None
     vs_heuristic: Record | None
-    policy_vs_random: Record
+    policy_vs_random: Record | None
 
 
 def evaluate_candidate(candidate: Evaluator, previous: Evaluator, *, rules: GameRules,
                        new_game: Callable[[], Any], num_players: int, games: int,
-                       simulations: int, seed: int, heuristic: bool = True,
+                       simulations: int, seed: int, baselines: bool = True,
+                       heuristic: bool = True,
                        concurrency: int = 32, max_moves: int | None = None) -> EvaluationSummary:
     """Play the evaluation matches of one generation.
 
@@ -50,7 +51,8 @@ def evaluate_candidate(candidate: Evaluator, previous: Evaluator, *, rules: Game
         games: games per match.
         simulations: search budget per move for both search players.
         seed: base seed; each match offsets it.
-        heuristic: also play the heuristic player.
+        baselines: play the random, heuristic and policy-only matches (else only the gate).
+        heuristic: also play the heuristic player (when ``baselines``).
         concurrency: games in lockstep per match.
         max_moves: safety cap per game.
     """
@@ -63,9 +65,12 @@ def evaluate_candidate(candidate: Evaluator, previous: Evaluator, *, rules: Game
                             concurrency=concurrency, max_moves=max_moves, description=label)
         return result.records[0]
 
+    vs_previous = match(SearchPlayer(previous, rules, search, name="previous"), 1,
+                        "eval vs previous")
+    if not baselines:
+        return EvaluationSummary(vs_previous, None, None, None)
     return EvaluationSummary(
-        vs_previous=match(SearchPlayer(previous, rules, search, name="previous"), 1,
-                          "eval vs previous"),
+        vs_previous=vs_previous,
         vs_random=match(RandomPlayer(), 2, "eval vs random"),
         vs_heuristic=match(HeuristicPlayer(rules), 3, "eval vs heuristic") if heuristic else None,
         policy_vs_random=match(RandomPlayer(), 4, "eval policy vs random",

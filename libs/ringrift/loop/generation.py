@@ -116,11 +116,11 @@ def run_generation(settings: LoopSettings, state: LoopState, row: GenerationRow,
             load_evaluator(row.candidate, settings), load_evaluator(state.best_model, settings),
             rules=rules, new_game=new_game, num_players=config.num_players,
             games=settings.eval_games, simulations=settings.eval_simulations, seed=seed + 7,
-            heuristic=settings.heuristic_eval, concurrency=settings.concurrency,
+            baselines=_baselines_due(row.generation, settings), heuristic=settings.heuristic_eval, concurrency=settings.concurrency,
             max_moves=settings.max_moves)
         row.vs_previous = _triple(summary.vs_previous)
         row.vs_random = _triple(summary.vs_random)
-        row.vs_heuristic = _triple(summary.vs_heuristic) if summary.vs_heuristic else None
+        row.vs_heuristic = _triple(summary.vs_heuristic)
         row.policy_vs_random = _triple(summary.policy_vs_random)
         row.promoted = summary.vs_previous.score >= settings.gate_min_score
         if row.promoted:
@@ -129,7 +129,15 @@ def run_generation(settings: LoopSettings, state: LoopState, row: GenerationRow,
         finish_stage("done", began)
 
 
-def _triple(record: Record) -> list[float]:
+def _baselines_due(generation: int, settings: LoopSettings) -> bool:
+    """Baseline matches run on generation 1, every ``baseline_every`` and at the last."""
+    return (generation == 1 or generation % settings.baseline_every == 0
+            or generation == settings.generations)
+
+
+def _triple(record: Record | None) -> list[float] | None:
+    if record is None:
+        return None
     low, high = record.interval
     return [record.score, low, high]
 

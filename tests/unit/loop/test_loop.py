@@ -2,7 +2,8 @@
 
 Checks: two generations complete and print a header and a row each, with shards, game records,
 checkpoints and a state file; running again with the same target does nothing new and reprints
-the rows; raising the target resumes at the next generation; a generation interrupted after
+the rows; raising the target resumes at the next generation, playing the baseline matches only
+every ``baseline_every`` generations and at the last; a generation interrupted after
 self-play resumes at training without replaying its games; a run directory of another config
 is refused; ``ringrift loop --help`` and bad flags; the gate: a promoted candidate plays the
 next generation's self-play (its id in the shard), a refused one does not.
@@ -49,8 +50,13 @@ def test_loop_runs_resumes_and_continues(tmp_path):
     assert any("resumed after generation 2" in line for line in again)
     assert [line for line in again if line in rows] == rows
 
-    more = run_loop(toy(tmp_path, generations=3), echo=lambda _line: None)
-    assert [row.generation for row in more.completed] == [1, 2, 3]
+    more = run_loop(toy(tmp_path, generations=4, baseline_every=2), echo=lambda _line: None)
+    assert [row.generation for row in more.completed] == [1, 2, 3, 4]
+    # Baselines on every 2nd generation and the last; the gate match on every one.
+    third, fourth = more.rows[2], more.rows[3]
+    assert third.vs_previous is not None and third.promoted is not None
+    assert third.vs_random is None and third.policy_vs_random is None
+    assert fourth.vs_random is not None and fourth.policy_vs_random is not None
 
 
 def test_generation_interrupted_after_selfplay_resumes_at_training(tmp_path):
