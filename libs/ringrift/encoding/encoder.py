@@ -22,7 +22,9 @@ from ringrift.encoding.shape import EncodingShape
 from ringrift.game.move import Move
 from ringrift.game.state import GameState
 
-ENCODER_VERSION = 1
+ENCODER_VERSION = 2
+"""Raised whenever planes, globals or the policy index space change meaning. Version 2 sized the
+recovery extraction slots by the board's rings per player (square19 and hexagonal grew)."""
 
 
 class Encoder:

@@ -16,7 +16,7 @@ move               D x (side - 1)               ``from``; direction, distance to
                                                 move ends before the first stack of a ray,
                                                 a capture lands beyond it, and the two
                                                 capture types belong to different phases.
-recovery           D x 18                       ``from``; slide direction, rank of the
+recovery           D x X                        ``from``; slide direction, rank of the
                                                 extraction stack (line exact/Option 1,
                                                 fallback, stack strike)
 recovery segment   D x A x 4                    ``from``; slide direction, axis of the
@@ -41,9 +41,12 @@ share their lowest cell; a cell lies in at most one region per pass, hence at
 most 5 regions share it, ranked by size and then cells.
 
 The extraction rank is the place of the extraction stack among all stacks that
-hold a buried ring of the mover, in cell order; it is bounded by the rings per
-player (18 on square8 and hex8, so exact there). On square19 and hexagonal a
-position with more than 18 such stacks raises :class:`EncodingError`.
+hold a buried ring of the mover, in cell order. Each such stack holds at least one
+of the mover's rings, so the rank is below the board's rings per player, and that
+is the number of slots X: 18 on square8 and hex8, 72 on square19, 96 on hexagonal.
+(Encoder version 1 had 18 everywhere and could not index a square19 or hexagonal
+recovery with more than 18 candidate stacks.) Only a ``ringsPerPlayer`` override
+above the standard count can exceed it, which raises :class:`EncodingError`.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from ringrift.encoding.errors import EncodingError
 from ringrift.game.geometry import (
     BOARD_SIZE,
     HEX_DIRS,
+    RINGS_PER_PLAYER,
     SQUARE_DIRS,
     Geometry,
     build_geometry,
@@ -66,7 +70,6 @@ from ringrift.game.geometry import (
 from ringrift.game.move import Move, MoveType, Position
 from ringrift.game.state import GameState
 
-EXTRACTION_SLOTS = 18
 SEGMENT_SLOTS = 4
 TERRITORY_SLOTS = 5
 GLOBAL_TYPES: tuple[MoveType, ...] = (
@@ -90,6 +93,8 @@ class PolicyLayout:
     max_dist: int
     min_line: int
     line_lengths: int
+    extraction_slots: int
+    """Recovery extraction ranks: the board's rings per player (see the module docstring)."""
 
     @property
     def cells_per_plane(self) -> int:
@@ -110,7 +115,7 @@ class PolicyLayout:
 
     @property
     def segment(self) -> int:
-        return self.recovery + self.num_dirs * EXTRACTION_SLOTS
+        return self.recovery + self.num_dirs * self.extraction_slots
 
     @property
     def line(self) -> int:
@@ -151,6 +156,16 @@ class PolicyLayout:
 
     def global_index(self, move_type: MoveType) -> int:
         return self.num_planes * self.cells_per_plane + GLOBAL_TYPES.index(move_type)
+
+    def order_dependent(self, indices: np.ndarray) -> np.ndarray:
+        """Which ``indices`` are defined by cell order, which board symmetries do not keep:
+        territory decisions (anchored on a region's lowest cell) and recovery slides with an
+        extraction rank above 0 (present whenever a slide has several extraction choices)."""
+        plane = np.asarray(indices) // self.cells_per_plane
+        recovery = (plane >= self.recovery) & (plane < self.segment)
+        rank = (plane - self.recovery) % self.extraction_slots
+        territory = (plane >= self.territory) & (plane < self.num_planes)
+        return territory | (recovery & (rank > 0))
 
     def anchor(self, index: int) -> tuple[int, int]:
         """``(plane, cell)`` of a cell-anchored index; cell is -1 off the board, plane -1
@@ -244,7 +259,11 @@ class PolicyLayout:
         if not move.extraction_stacks:
             raise EncodingError("a recovery slide must name its extraction stack")
         rank = extraction_rank(state, self.geometry.index_of_key(move.extraction_stacks[0]))
-        return self.index(self.recovery + d * EXTRACTION_SLOTS + rank, origin)
+        if rank >= self.extraction_slots:
+            raise EncodingError(
+                f"more than {self.extraction_slots} stacks hold buried rings of the mover "
+                "(a ringsPerPlayer override above the board's standard count)")
+        return self.index(self.recovery + d * self.extraction_slots + rank, origin)
 
 
 def territory_slot(geo: Geometry, state: GameState, move: Move) -> tuple[int, int]:
@@ -278,10 +297,6 @@ def extraction_rank(state: GameState, cell: int) -> int:
             rank += 1
     else:
         raise EncodingError("the extraction stack holds no buried ring of the mover")
-    if rank >= EXTRACTION_SLOTS:
-        raise EncodingError(
-            f"more than {EXTRACTION_SLOTS} stacks hold buried rings of the mover; this encoder "
-            "version cannot index the extraction choice")
     return rank
 
 
@@ -293,7 +308,8 @@ def layout_for(board_type: str) -> PolicyLayout:
     side = geo.height
     return PolicyLayout(geometry=geo, num_dirs=geo.num_dirs, num_axes=len(geo.line_dirs),
                         max_dist=side - 1, min_line=min_line,
-                        line_lengths=side - min_line + 1)
+                        line_lengths=side - min_line + 1,
+                        extraction_slots=RINGS_PER_PLAYER[board_type])
 
 
 def layout_of(config: GameConfig) -> PolicyLayout:

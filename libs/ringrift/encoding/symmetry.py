@@ -15,8 +15,10 @@ at its other end. Indices that no move can use (an anchor off the board, a ray
 past the edge) are paired among themselves, so the map stays a permutation.
 Two parameters are not geometric and are kept as they are: the extraction rank of
 a recovery slide and the territory anchor (a region's lowest cell and its rank),
-both defined by cell order. Positions with several extraction choices or a
-territory decision are therefore augmented approximately; they are rare.
+both defined by cell order. The policy map is wrong for them, so positions with
+several extraction choices or a territory decision
+(:meth:`~ringrift.encoding.policy.PolicyLayout.order_dependent`) are not
+transformed: the trainer draws them as they are (:mod:`ringrift.training.batches`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import numpy as np
 
 from ringrift.configs import GameConfig
 from ringrift.encoding.policy import (
-    EXTRACTION_SLOTS,
     GLOBAL_TYPES,
     SEGMENT_SLOTS,
     PolicyLayout,
@@ -191,9 +192,10 @@ def _policy_mapping(layout: PolicyLayout, line_len: int, cell_map: np.ndarray,
         for dist in range(1, layout.max_dist + 1):
             put(layout.move + d * layout.max_dist + dist - 1,
                 layout.move + nd * layout.max_dist + dist - 1, geo.ray_len[:, d] >= dist, targets)
-        for rank in range(EXTRACTION_SLOTS):
-            put(layout.recovery + d * EXTRACTION_SLOTS + rank,
-                layout.recovery + nd * EXTRACTION_SLOTS + rank, step[:, d] >= 0, targets)
+        slots = layout.extraction_slots
+        for rank in range(slots):
+            put(layout.recovery + d * slots + rank, layout.recovery + nd * slots + rank,
+                step[:, d] >= 0, targets)
         for axis, (new_axis, sign) in enumerate(axis_map):
             along = int(geo.line_dirs[axis])
             for k in range(min(line_len, SEGMENT_SLOTS)):

@@ -1,7 +1,9 @@
 """Mini-batches drawn from a training window, with random symmetry augmentation.
 
 Each step's batch is a pure function of ``(seed, step, rank)``: the rows and the
-symmetry of every sample come from a generator seeded with those numbers. So a
+symmetry of every sample come from a generator seeded with those numbers. A sample whose
+legal moves include a cell-order-dependent index (a territory decision, a choice of
+extraction stack) is always drawn untransformed, since a symmetry cannot map those indices. So a
 run that is stopped and resumed draws exactly the batches it would have drawn,
 and two ranks of a distributed run draw different batches.
 """
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ringrift.encoding.policy import layout_for
 from ringrift.encoding.symmetry import Symmetry
 from ringrift.training.shards import ShardData
 
@@ -36,7 +39,7 @@ class BatchSampler:
 
     Args:
         data: the training window.
-        symmetries: the board's symmetries; the identity alone disables augmentation.
+        symmetries: the symmetries to draw from; the identity alone disables augmentation.
         batch_size: samples per batch.
         seed: base seed of the run.
     """
@@ -46,15 +49,20 @@ class BatchSampler:
         self.data = data
         self.batch_size = batch_size
         self.seed = seed
-        self.grid_sources = np.stack([s.grid_source for s in symmetries])
-        self.policy_maps = np.stack([s.policy_map for s in symmetries])
+        # Row 0 is "no transform", for the samples no symmetry can map; draws start at row 1.
+        cells = symmetries[0].grid_source.size
+        policy_size = symmetries[0].policy_map.size
+        self.grid_sources = np.stack([np.arange(cells)] + [s.grid_source for s in symmetries])
+        self.policy_maps = np.stack([np.arange(policy_size)] + [s.policy_map for s in symmetries])
+        self.untransformable = _order_dependent_samples(data)
 
     def batch(self, step: int, rank: int = 0) -> Batch:
         """The batch of ``step`` for distributed ``rank``."""
         data = self.data
         rng = np.random.default_rng([self.seed, step, rank])
         rows = rng.integers(0, len(data), size=self.batch_size)
-        sym = rng.integers(0, len(self.grid_sources), size=self.batch_size)
+        sym = rng.integers(1, len(self.grid_sources), size=self.batch_size)
+        sym[self.untransformable[rows]] = 0
 
         planes = data.planes[rows]
         b, c, h, w = planes.shape
@@ -75,3 +83,11 @@ class BatchSampler:
             policy_probs=data.policy_probs[positions],
             values=data.values[rows],
         )
+
+
+def _order_dependent_samples(data: ShardData) -> np.ndarray:
+    """Per sample: does its policy target hold an index a symmetry cannot map?"""
+    layout = layout_for(data.metadata.board_type)
+    flagged = np.concatenate([[0], np.cumsum(layout.order_dependent(data.policy_indices))])
+    offsets = data.policy_offsets
+    return flagged[offsets[1:]] > flagged[offsets[:-1]]

@@ -3,7 +3,9 @@
 Checks, for every position reached by seeded random play (see ``conftest``):
 every legal move maps to one index inside the policy; distinct legal moves get
 distinct indices; ``index_to_move(move_to_index(m)) == m``; an index no legal move
-uses maps to None; and meta moves (resign) have no index. Over all positions the
+uses maps to None; and meta moves (resign) have no index. A built square19 recovery
+position with more candidate extraction stacks than square8 has rings checks the
+extraction slots on the big boards. Over all positions the
 move types met are reported by the assertion on coverage for the small boards.
 """
 
@@ -16,8 +18,10 @@ import pytest
 
 from ringrift.configs import ALL_CONFIGS, GameConfig
 from ringrift.encoding import Encoder, EncodingError
+from ringrift.game.engine import legal_moves
 from ringrift.game.move import Move, MoveType
 from tests.unit.encoding.conftest import positions
+from tests.unit.game.builders import make_state
 
 _EXPECTED_ON_SMALL_BOARDS = {
     MoveType.PLACE_RING, MoveType.MOVE_STACK, MoveType.OVERTAKING_CAPTURE,
@@ -69,8 +73,26 @@ def test_policy_sizes_are_fixed_per_board() -> None:
     assert np.all([size > 0 for _, size in sizes])
 
 
+def test_recovery_with_many_extraction_stacks_on_square19() -> None:
+    # Player 1 controls nothing and has one ring buried under each of 30 stacks of player 2:
+    # every fallback slide of its marker can extract from any of the 30 (rules §11).
+    cells = [f"{x},{y}" for y in (0, 2) for x in range(15)]
+    state = make_state(board="square19", phase="movement", stacks={c: [2, 1] for c in cells},
+                       markers={"9,9": 1}, hand=[0, 40])
+    moves = [m for m in legal_moves(state) if m.type is MoveType.RECOVERY_SLIDE]
+    assert len({m.extraction_stacks[0] for m in moves}) == 30
+    encoder = Encoder.for_config(GameConfig("square19", 2))
+    indices = encoder.legal_indices(state, moves)
+    assert len(set(indices.tolist())) == len(moves) == 8 * 30
+    for move, index in zip(moves, indices.tolist(), strict=True):
+        assert encoder.index_to_move(state, index, moves) == move
+    # The extraction choice follows cell order, which no symmetry keeps.
+    assert encoder.layout.order_dependent(indices).sum() == 8 * 29
+    assert Encoder.for_config(GameConfig("hexagonal", 2)).layout.extraction_slots == 96
+
+
 def test_swap_sides_has_an_index() -> None:
-    from ringrift.game.engine import apply_move, initial_state, legal_moves
+    from ringrift.game.engine import apply_move, initial_state
 
     config = GameConfig("square8", 2)
     encoder = Encoder.for_config(config)
