@@ -69,8 +69,7 @@ def handle(args: argparse.Namespace) -> int:
         values["out"] = f"var/loop/{args.board}_{args.players}p"
     settings = LoopSettings(**values)
     for name in ("generations", "games_per_generation", "simulations", "eval_games",
-                 "baseline_every",
-                 "train_steps", "batch_size", "concurrency"):
+                 "baseline_every", "train_steps", "batch_size", "concurrency"):
         if getattr(settings, name) < 1:
             raise ConfigurationError(f"--{name.replace('_', '-')} must be at least 1")
     run_loop(settings, echo=lambda line: print(line, flush=True))

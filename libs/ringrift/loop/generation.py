@@ -116,7 +116,8 @@ def run_generation(settings: LoopSettings, state: LoopState, row: GenerationRow,
             load_evaluator(row.candidate, settings), load_evaluator(state.best_model, settings),
             rules=rules, new_game=new_game, num_players=config.num_players,
             games=settings.eval_games, simulations=settings.eval_simulations, seed=seed + 7,
-            baselines=_baselines_due(row.generation, settings), heuristic=settings.heuristic_eval, concurrency=settings.concurrency,
+            baselines=_baselines_due(row.generation, settings),
+            heuristic=settings.heuristic_eval, concurrency=settings.concurrency,
             max_moves=settings.max_moves)
         row.vs_previous = _triple(summary.vs_previous)
         row.vs_random = _triple(summary.vs_random)
