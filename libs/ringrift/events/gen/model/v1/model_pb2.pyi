@@ -119,15 +119,17 @@ class ModelLifecycleChanged(_message.Message):
     def __init__(self, transition: _Optional[_Union[ModelLifecycleChanged.Transition, str]] = ..., model_id: _Optional[str] = ..., config_key: _Optional[str] = ..., previous_model_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., evaluation_id: _Optional[str] = ...) -> None: ...
 
 class CurrentModel(_message.Message):
-    __slots__ = ("config_key", "model_id", "weights", "architecture", "encoder_version")
+    __slots__ = ("config_key", "model_id", "weights", "architecture", "encoder_version", "revision")
     CONFIG_KEY_FIELD_NUMBER: _ClassVar[int]
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     ARCHITECTURE_FIELD_NUMBER: _ClassVar[int]
     ENCODER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
     config_key: str
     model_id: str
     weights: _common_pb2.ArtifactRef
     architecture: str
     encoder_version: int
-    def __init__(self, config_key: _Optional[str] = ..., model_id: _Optional[str] = ..., weights: _Optional[_Union[_common_pb2.ArtifactRef, _Mapping]] = ..., architecture: _Optional[str] = ..., encoder_version: _Optional[int] = ...) -> None: ...
+    revision: int
+    def __init__(self, config_key: _Optional[str] = ..., model_id: _Optional[str] = ..., weights: _Optional[_Union[_common_pb2.ArtifactRef, _Mapping]] = ..., architecture: _Optional[str] = ..., encoder_version: _Optional[int] = ..., revision: _Optional[int] = ...) -> None: ...
