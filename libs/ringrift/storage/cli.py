@@ -1,8 +1,10 @@
 """``ringrift db`` and ``ringrift artifacts``: the database's schema and the artifact store.
 
-``ringrift db upgrade`` brings the database named by ``--database-url`` (env
-``DATABASE_URL``; SQLite file by default) to the newest schema; it is what the
-``migrate`` one-shot of docker-compose runs before the services start.
+``ringrift db upgrade --service NAME`` creates a service's own database if it is missing
+and brings it to the newest schema (the library's runtime tables and the service's own
+branch); it is what runs before each service starts (a compose one-shot, a Kubernetes
+init container). Without ``--service`` it migrates the library's tables in
+``--database-url`` (env ``DATABASE_URL``; SQLite file by default).
 ``ringrift artifacts put|verify|get`` store a file in the content-addressed store
 and check or fetch one by the URI and sha256 an event carries.
 """
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
-from ringrift.cli.options import add_artifact_dir_option, add_database_option
+from ringrift.cli.options import add_artifact_dir_option
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,58 +25,110 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _register_db(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "db", help="migrate the database (Alembic) and show its revision",
-        description="Migrate the database named by --database-url (env DATABASE_URL; a SQLite "
-        "file by default) with the project's Alembic migrations, or show its revision.",
+        "db", help="migrate a database (Alembic) and show its revision",
+        description="Migrate a database with the project's Alembic migrations, or show its "
+        "revision. With --service NAME: that service's own database (--database-url, else env "
+        "RINGRIFT_<SERVICE>_DATABASE_URL, else sqlite:///var/db/NAME.db) with the library's "
+        "runtime tables and the service's own branch (services/<module>/migrations/). "
+        "Without: the library's tables only, in --database-url (env DATABASE_URL; default "
+        "sqlite:///var/ringrift.db).",
     )
     actions = parser.add_subparsers(dest="db_action", metavar="ACTION", required=True)
 
-    upgrade = actions.add_parser("upgrade", help="migrate to the newest schema (or --revision)")
-    upgrade.add_argument("--revision", default="head", help="target revision (default: head)")
+    upgrade = actions.add_parser("upgrade", help="create the database if missing and migrate "
+                                 "it to the newest schema (or --revision)")
+    upgrade.add_argument("--revision", default="heads", help="target revision (default: heads,"
+                         " the newest of every branch)")
     upgrade.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                          help="wait this long for the database to answer first (default: 30)")
-    downgrade = actions.add_parser("downgrade", help="migrate back to REVISION ('base': empty)")
+    downgrade = actions.add_parser("downgrade", help="migrate back to REVISION ('base': empty;"
+                                   " 'NAME@base': drop only the service's own tables)")
     downgrade.add_argument("revision")
-    actions.add_parser("current", help="print the database's revision and the newest one")
+    current = actions.add_parser("current", help="print the database's revisions and the "
+                                 "newest ones")
     revision = actions.add_parser(
         "revision", help="write a new, empty migration file into the source tree")
     revision.add_argument("-m", "--message", required=True, help="what the migration changes")
     revision.add_argument("--rev-id", required=True,
-                          help="revision id, numbered like the others: 000N_short_name")
-    for sub in (upgrade, downgrade, actions.choices["current"]):
-        add_database_option(sub)
+                          help="revision id, numbered like the others: 000N_short_name on the "
+                          "library trunk, <module>_000N_short_name on a service's branch")
+    for sub in (upgrade, downgrade, current, revision):
+        sub.add_argument("--service", metavar="NAME",
+                         help="the service whose database and migrations to use, e.g. exporter")
+    for sub in (upgrade, downgrade, current):
+        sub.add_argument("--database-url", default=None,
+                         help="SQLAlchemy database URL (default: see `ringrift db --help`)")
     parser.set_defaults(func=run_db)
+
+
+def database_url_for(service: str | None, explicit: str | None = None) -> str:
+    """The database a ``db`` command works on: the flag, else the service's, else the global."""
+    if explicit:
+        return explicit
+    if service is None:
+        return os.environ.get("DATABASE_URL", "sqlite:///var/ringrift.db")
+    from ringrift.service.names import ServiceName
+
+    name = ServiceName.parse(service)
+    return os.environ.get(f"{name.env_prefix}DATABASE_URL", name.default_database_url)
 
 
 def run_db(args: argparse.Namespace) -> int:
     # Alembic announces each of its plugins at INFO when imported; only migrations matter.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # Alembic and SQLAlchemy load only when a db command runs, keeping `ringrift --help` fast.
-    from alembic import command
     from sqlalchemy.exc import OperationalError
 
     from ringrift.storage import migrations
-    from ringrift.storage.database import wait_for_database
     from ringrift.storage.errors import DatabaseUnavailable
 
+    service = args.service
     if args.db_action == "revision":
-        command.revision(migrations.alembic_config("sqlite://"), message=args.message,
-                         rev_id=args.rev_id)
+        path = migrations.new_revision(args.message, args.rev_id, service)
+        print(f"wrote {path}")
         return 0
+    url = database_url_for(service, args.database_url)
     try:
         if args.db_action == "upgrade":
-            wait_for_database(args.database_url, timeout_s=args.wait)
-            migrations.upgrade(args.database_url, args.revision)
-            print(f"database at {migrations.current_revision(args.database_url)}")
+            _wait_and_create(url, args.wait)
+            migrations.upgrade(url, args.revision, service)
+            print(f"database at {_heads(migrations.current_heads(url))}")
         elif args.db_action == "downgrade":
-            migrations.downgrade(args.database_url, args.revision)
-            print(f"database at {migrations.current_revision(args.database_url) or 'base'}")
+            migrations.downgrade(url, args.revision, service)
+            print(f"database at {_heads(migrations.current_heads(url))}")
         else:
-            print(f"current: {migrations.current_revision(args.database_url) or 'base (empty)'}")
-            print(f"head:    {migrations.head_revision()}")
+            current, newest = migrations.current_heads(url), migrations.head_revisions(service)
+            print(f"current: {_heads(current)}")
+            print(f"head:    {_heads(newest)}")
+            if service is not None:
+                try:
+                    migrations.check_at_head(url, service)
+                    print("up to date")
+                except migrations.SchemaOutOfDate as behind:
+                    print(f"not up to date: {behind}")
     except OperationalError as error:
         raise DatabaseUnavailable(f"database error: {str(error.orig or error).strip()}") from None
     return 0
+
+
+def _wait_and_create(url: str, wait_s: float) -> None:
+    """Wait for the server, create the database if it is missing, wait for the database."""
+    from sqlalchemy.engine import make_url
+
+    from ringrift.storage import migrations
+    from ringrift.storage.database import normalise_url, wait_for_database
+
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "postgresql" and parsed.database:
+        wait_for_database(parsed.set(database="postgres").render_as_string(hide_password=False),
+                          timeout_s=wait_s)
+        if migrations.create_database_if_missing(url):
+            print(f"created database {parsed.database}")
+    wait_for_database(url, timeout_s=wait_s)
+
+
+def _heads(heads: tuple[str, ...]) -> str:
+    return ", ".join(heads) or "base (empty)"
 
 
 def _register_artifacts(subparsers: argparse._SubParsersAction) -> None:

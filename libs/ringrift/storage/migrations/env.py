@@ -1,24 +1,21 @@
 """Alembic's environment: runs migrations online against the URL the caller gives.
 
-Called by Alembic, never imported by the project. ``MODEL_MODULES`` lists the
-modules that declare tables, so that ``--autogenerate`` sees all of them.
+Called by Alembic, never imported by the project. One environment serves the library's
+trunk and every service's branch: which revisions exist is decided by the version
+locations of :func:`ringrift.storage.migrations.alembic_config` (the trunk, plus one
+service's ``services/<module>/migrations/``). The target metadata is the library's
+``Base`` with every module of ``MODEL_MODULES`` imported; service tables live on their
+own declarative bases and their migrations are written by hand.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from alembic import context
 
 from ringrift.storage.database import Base, make_engine
+from ringrift.storage.migrations import env_model_modules
 
-MODEL_MODULES = (
-    "ringrift.storage.artifact_index",
-    "ringrift.events.idempotency",
-)
-
-for module in MODEL_MODULES:
-    importlib.import_module(module)
+env_model_modules()
 
 config = context.config
 engine = make_engine(config.attributes["url"])
