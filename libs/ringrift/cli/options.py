@@ -45,10 +45,10 @@ def add_kafka_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_artifact_dir_option(parser: argparse.ArgumentParser) -> None:
-    """``--artifact-dir``: root of the content-addressed artifact store."""
+    """``--artifact-dir``: the content-addressed artifact store, a directory or s3:// URL."""
     parser.add_argument(
         "--artifact-dir",
         default=os.environ.get("RINGRIFT_ARTIFACT_DIR", "var/artifacts"),
-        help="content-addressed artifact store directory (env RINGRIFT_ARTIFACT_DIR; "
-        "default: var/artifacts)",
+        help="content-addressed artifact store: a directory, or s3://bucket/prefix for "
+        "object storage (env RINGRIFT_ARTIFACT_DIR; default: var/artifacts)",
     )

@@ -7,10 +7,12 @@ what the event promised. Writes go to a temporary file in the store and are
 renamed into place, so a reader never sees half an artifact and a crash leaves
 at worst a stray temporary file.
 
-The store is a directory today (a Docker volume, a shared disk); its interface
-(:class:`ArtifactStore`) is small so that object storage can be added behind it.
-Layout: ``<root>/sha256/<first two hex digits>/<sha256>``, addressed by
-``file://<root>/sha256/ab/abcdef...``.
+Two stores share the interface (:class:`ArtifactStore`), chosen by the location's
+URL (:func:`open_store`): a directory (a Docker volume, a shared disk, a ReadWriteMany
+volume; the default), laid out as ``<root>/sha256/<first two hex digits>/<sha256>`` and
+addressed by ``file://<root>/sha256/ab/abcdef...``; and S3-compatible object storage,
+``s3://bucket/prefix`` (:mod:`ringrift.storage.artifacts_s3`), for nodes that share no
+file system.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class ArtifactRef:
 
 
 class ArtifactStore(Protocol):
-    """What every artifact store offers; a directory today, object storage later."""
+    """What every artifact store offers: :class:`DirectoryArtifactStore`, ``S3ArtifactStore``."""
 
     def put_bytes(self, data: bytes) -> ArtifactRef:
         """Store ``data``; the same bytes always give the same reference."""
@@ -81,12 +83,12 @@ class DirectoryArtifactStore:
         return self.root / "sha256" / sha256[:2] / sha256
 
     def put_bytes(self, data: bytes) -> ArtifactRef:
-        return self._store(lambda out: out.write(data))
+        return self.put_stream(lambda out: out.write(data))
 
     def put_file(self, path: str | os.PathLike[str]) -> ArtifactRef:
         try:
             with open(path, "rb") as source:
-                return self._store(lambda out: shutil.copyfileobj(source, out, _CHUNK))
+                return self.put_stream(lambda out: shutil.copyfileobj(source, out, _CHUNK))
         except FileNotFoundError as error:
             raise ArtifactError(f"cannot store {path}: {error}") from None
 
@@ -108,7 +110,12 @@ class DirectoryArtifactStore:
         _verify(path, actual)
         return path
 
-    def _store(self, write: _Writer) -> ArtifactRef:
+    def put_stream(self, write: _Writer) -> ArtifactRef:
+        """Store what ``write(out)`` writes to the binary file ``out`` it is given.
+
+        For content that arrives in pieces (a download): it is stored under the hash of
+        what was written, and nothing is stored if ``write`` raises.
+        """
         # Hash while writing to a temporary file in the store (same file system, so the
         # rename is atomic), then rename it to the name its hash gives. Putting content
         # that is already stored renames identical bytes over it: idempotent, safe under
@@ -154,7 +161,7 @@ class _Writer(Protocol):
 
 
 def open_store(location: str | os.PathLike[str]) -> ArtifactStore:
-    """The store at ``location``: a directory path or a ``file://`` URI.
+    """The store at ``location``: a directory path, a ``file://`` URI or ``s3://bucket/prefix``.
 
     Raises:
         ArtifactError: the location names a kind of storage this build does not know.
@@ -165,7 +172,29 @@ def open_store(location: str | os.PathLike[str]) -> ArtifactStore:
         return DirectoryArtifactStore(unquote(urlparse(text).path))
     if scheme == "":
         return DirectoryArtifactStore(text)
-    raise ArtifactError(f"unsupported artifact store {text!r}; use a directory or file:// URI")
+    if scheme == "s3":
+        from ringrift.storage.artifacts_s3 import S3ArtifactStore  # boto3 only when used
+
+        return S3ArtifactStore.from_url(text)
+    raise ArtifactError(f"unsupported artifact store {text!r}; use a directory, a file:// URI "
+                        "or s3://bucket/prefix")
+
+
+def store_for_uri(uri: str) -> ArtifactStore:
+    """A store that can read the artifact ``uri`` names (a reader needs no store location:
+    a ``file://`` URI names its file, an ``s3://`` URI its bucket and key).
+
+    Raises:
+        ArtifactError: ``uri`` is not an artifact URI of a known kind.
+    """
+    scheme = urlparse(uri).scheme
+    if scheme == "file":
+        return DirectoryArtifactStore("/")
+    if scheme == "s3":
+        from ringrift.storage.artifacts_s3 import S3ArtifactStore
+
+        return S3ArtifactStore(urlparse(uri).netloc)
+    raise ArtifactError(f"not an artifact URI: {uri!r} (expected file://... or s3://...)")
 
 
 def file_sha256(path: str | os.PathLike[str]) -> tuple[str, int]:

@@ -156,14 +156,14 @@ def _register_artifacts(subparsers: argparse._SubParsersAction) -> None:
 def run_artifacts(args: argparse.Namespace) -> int:
     import shutil
 
-    from ringrift.storage.artifacts import DirectoryArtifactStore, open_store
+    from ringrift.storage.artifacts import open_store, store_for_uri
 
     if args.artifacts_action == "put":
         ref = open_store(args.artifact_dir).put_file(args.file)
         print(f"{ref.uri} {ref.sha256} {ref.size}")
         return 0
-    # Reading needs no store root: a file:// URI names its file.
-    path = DirectoryArtifactStore(".").local_path(args.uri, args.sha256)
+    # Reading needs no store location: the URI names its file, or its bucket and key.
+    path = store_for_uri(args.uri).local_path(args.uri, args.sha256)
     if args.artifacts_action == "verify":
         print(f"ok {path.stat().st_size} bytes")
         return 0

@@ -2,7 +2,8 @@
 
 A missing or corrupt artifact is a :class:`PoisonMessage` as well: an event that
 points at it can never be handled, however often it is retried, so a consumer
-dead-letters it. A database that does not answer is a :class:`RetryableError`.
+dead-letters it. A database or object store that does not answer is a
+:class:`RetryableError`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ class ArtifactNotFound(ArtifactError, PoisonMessage):
 
 class ArtifactCorrupt(ArtifactError, PoisonMessage):
     """The artifact's bytes do not hash to the sha256 it is addressed by."""
+
+
+class ArtifactStoreUnavailable(ArtifactError, RetryableError):
+    """The object store did not answer or asked to slow down; a retry may succeed."""
 
 
 class DatabaseUnavailable(RetryableError):

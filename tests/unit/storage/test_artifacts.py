@@ -6,7 +6,8 @@ reference and one file; a corrupt, missing or mismatched artifact raises the
 matching error (and a corrupt one is a PoisonMessage); a put repairs a corrupt
 copy; no temporary file is left behind; stored files are read-only; concurrent
 puts of the same content from threads all succeed and leave one valid file;
-``open_store`` accepts a path or a file:// URI and refuses unknown schemes.
+``open_store`` accepts a path or a file:// URI and refuses unknown schemes (``s3://`` is
+tested against a real server in tests/integration/storage/test_artifacts_s3.py).
 """
 
 from __future__ import annotations
@@ -148,4 +149,4 @@ def test_open_store_accepts_a_path_or_file_uri(tmp_path: Path) -> None:
     by_uri = open_store((tmp_path / "a").as_uri())
     assert by_uri.get_bytes(ref.uri, ref.sha256) == b"x"
     with pytest.raises(ArtifactError, match="unsupported artifact store"):
-        open_store("s3://bucket/prefix")
+        open_store("gs://bucket/prefix")

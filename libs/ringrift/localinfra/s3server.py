@@ -1,0 +1,133 @@
+"""A real S3-compatible server on loopback, for the object-store tests: versitygw.
+
+The Versity S3 Gateway (Apache-2.0) serves the S3 API over a local directory (its
+``posix`` backend: a bucket is a directory, an object a file, metadata in extended
+attributes). It is built once from its Go module (:data:`ringrift.localinfra.gotools.VERSITYGW`)
+and cached. :class:`LocalS3Server` starts one with fresh credentials on a free port and
+stops it on exit; :meth:`LocalS3Server.client_env` is the environment that points the
+AWS SDK (and so :class:`~ringrift.storage.artifacts_s3.S3ArtifactStore`) at it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ringrift.errors import RingriftError
+from ringrift.localinfra import gotools
+from ringrift.localinfra.kafka import free_port, port_open
+
+REGION = "us-east-1"
+
+
+class S3ServerStartError(RingriftError):
+    """The S3 server did not start; the message carries the tail of its log."""
+
+
+class LocalS3Server:
+    """versitygw over ``data_dir`` on ``127.0.0.1``; a context manager.
+
+    Args:
+        data_dir: the buckets live in ``data_dir/buckets``; the log is ``data_dir/s3.log``.
+        port: the S3 port; a free one when ``None``.
+        start_timeout: seconds to wait for the port to open.
+    """
+
+    def __init__(self, data_dir: Path, *, port: int | None = None,
+                 start_timeout: float = 60.0) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port or free_port()
+        self.start_timeout = start_timeout
+        self.access_key = "ringrift-" + secrets.token_hex(4)
+        self.secret_key = secrets.token_hex(20)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def buckets_dir(self) -> Path:
+        return self.data_dir / "buckets"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "s3.log"
+
+    def client_env(self) -> dict[str, str]:
+        """The AWS SDK's environment variables for this server."""
+        return {"AWS_ENDPOINT_URL_S3": self.endpoint_url, "AWS_ACCESS_KEY_ID": self.access_key,
+                "AWS_SECRET_ACCESS_KEY": self.secret_key, "AWS_REGION": REGION}
+
+    def client(self, endpoint_url: str | None = None) -> Any:
+        """A boto3 S3 client for this server (or for a proxy in front of it)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.session.Session().client(
+            "s3", endpoint_url=endpoint_url or self.endpoint_url, region_name=REGION,
+            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
+            config=Config(s3={"addressing_style": "path"}))
+
+    def create_bucket(self, name: str) -> None:
+        self.client().create_bucket(Bucket=name)
+
+    def __enter__(self) -> LocalS3Server:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def start(self) -> str:
+        """Build versitygw if needed, start it, wait until it accepts connections.
+
+        Returns:
+            The endpoint URL.
+
+        Raises:
+            S3ServerStartError: it exited or did not open its port in time.
+        """
+        binary = gotools.install(gotools.VERSITYGW)
+        self.buckets_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(binary), "--port", f"127.0.0.1:{self.port}", "--access", self.access_key,
+                 "--secret", self.secret_key, "--region", REGION, "--quiet",
+                 "posix", str(self.buckets_dir)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + self.start_timeout
+        while not port_open(self.port):
+            if self.process.poll() is not None:
+                raise S3ServerStartError(f"versitygw exited with code {self.process.returncode}:"
+                                         f"\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise S3ServerStartError(f"versitygw did not open port {self.port} within "
+                                         f"{self.start_timeout:.0f} s:\n{self.log_tail()}")
+            time.sleep(0.1)
+        return self.endpoint_url
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, then SIGKILL if it takes longer than ``timeout``."""
+        if self.process is None or self.process.poll() is not None:
+            self.process = None
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
