@@ -11,22 +11,15 @@ AWS SDK (and so :class:`~ringrift.storage.artifacts_s3.S3ArtifactStore`) at it.
 from __future__ import annotations
 
 import secrets
-import signal
-import subprocess
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ringrift.errors import RingriftError
 from ringrift.localinfra import gotools
-from ringrift.localinfra.kafka import free_port, port_open
+from ringrift.localinfra.kafka import free_port
+from ringrift.localinfra.process import ServerProcess
 
 REGION = "us-east-1"
-
-
-class S3ServerStartError(RingriftError):
-    """The S3 server did not start; the message carries the tail of its log."""
 
 
 class LocalS3Server:
@@ -45,7 +38,7 @@ class LocalS3Server:
         self.start_timeout = start_timeout
         self.access_key = "ringrift-" + secrets.token_hex(4)
         self.secret_key = secrets.token_hex(20)
-        self.process: subprocess.Popen[bytes] | None = None
+        self.server = ServerProcess("versitygw", self.data_dir / "s3.log")
 
     @property
     def endpoint_url(self) -> str:
@@ -54,10 +47,6 @@ class LocalS3Server:
     @property
     def buckets_dir(self) -> Path:
         return self.data_dir / "buckets"
-
-    @property
-    def log_path(self) -> Path:
-        return self.data_dir / "s3.log"
 
     def client_env(self) -> dict[str, str]:
         """The AWS SDK's environment variables for this server."""
@@ -92,42 +81,15 @@ class LocalS3Server:
             The endpoint URL.
 
         Raises:
-            S3ServerStartError: it exited or did not open its port in time.
+            ServerStartError: it exited or did not open its port in time.
         """
         binary = gotools.install(gotools.VERSITYGW)
         self.buckets_dir.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(binary), "--port", f"127.0.0.1:{self.port}", "--access", self.access_key,
-                 "--secret", self.secret_key, "--region", REGION, "--quiet",
-                 "posix", str(self.buckets_dir)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + self.start_timeout
-        while not port_open(self.port):
-            if self.process.poll() is not None:
-                raise S3ServerStartError(f"versitygw exited with code {self.process.returncode}:"
-                                         f"\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise S3ServerStartError(f"versitygw did not open port {self.port} within "
-                                         f"{self.start_timeout:.0f} s:\n{self.log_tail()}")
-            time.sleep(0.1)
+        self.server.start(
+            [str(binary), "--port", f"127.0.0.1:{self.port}", "--access", self.access_key,
+             "--secret", self.secret_key, "--region", REGION, "--quiet", "posix",
+             str(self.buckets_dir)], port=self.port, timeout=self.start_timeout)
         return self.endpoint_url
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM, then SIGKILL if it takes longer than ``timeout``."""
-        if self.process is None or self.process.poll() is not None:
-            self.process = None
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return "(no log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+    def stop(self) -> None:
+        self.server.stop()

@@ -1,0 +1,78 @@
+"""A server run as a child process with its own log: start, wait until it listens, stop.
+
+The launchers of the deploy checks (S3 server, etcd, kube-apiserver, Prometheus) all
+start a program in the foreground on loopback, wait for its port, and stop it with
+SIGTERM, then SIGKILL if it lingers; a failure to start carries the tail of its log.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ringrift.errors import RingriftError
+from ringrift.localinfra.kafka import port_open
+
+
+class ServerStartError(RingriftError):
+    """A local server did not start; the message carries the tail of its log."""
+
+
+class ServerProcess:
+    """One child process writing to ``log_path``.
+
+    Args:
+        name: what the messages call it.
+        log_path: its stdout and stderr (appended).
+    """
+
+    def __init__(self, name: str, log_path: Path) -> None:
+        self.name = name
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, command: Sequence[str], *, port: int, timeout: float,
+              env: dict[str, str] | None = None) -> None:
+        """Start ``command`` and return once something listens on ``port``.
+
+        Raises:
+            ServerStartError: it exited, or the port did not open within ``timeout`` s.
+        """
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, env=env)
+        deadline = time.monotonic() + timeout
+        while not port_open(port):
+            if self.process.poll() is not None:
+                raise ServerStartError(f"{self.name} exited with code {self.process.returncode}:"
+                                       f"\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServerStartError(f"{self.name} did not open port {port} within "
+                                       f"{timeout:.0f} s:\n{self.log_tail()}")
+            time.sleep(0.1)
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, then SIGKILL if it takes longer than ``timeout`` seconds."""
+        if self.process is None or self.process.poll() is not None:
+            self.process = None
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return f"(no {self.name} log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
