@@ -53,3 +53,12 @@ def barrier(place: Placement) -> None:
     """Wait for every process (no-op when not distributed)."""
     if place.distributed:
         dist.barrier()
+
+
+def any_rank(flag: bool, place: Placement) -> bool:
+    """True on every process if ``flag`` is true on any (so that all stop at the same step)."""
+    if not place.distributed:
+        return flag
+    value = torch.tensor([1 if flag else 0], device=place.device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())

@@ -17,15 +17,20 @@ A shard is an ``.npz`` file (no pickles) holding, for ``N`` samples:
 
 Writes are atomic (temporary file, then rename). Reads validate every array
 against the metadata and raise :class:`ShardError` naming what is wrong, so a
-damaged shard is rejected before it reaches the trainer.
+damaged shard is rejected before it reaches the trainer. :class:`ShardReader` reads a
+shard in chunks of rows (each array decompressed as a stream), so that converting a shard for
+the training window holds one chunk at a time; :func:`read_shard` reads it all at once.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,11 +40,20 @@ import numpy as np
 
 from ringrift.configs import GameConfig
 from ringrift.storage.atomic import atomic_write
-from ringrift.training.errors import ShardError, ShardMismatch
+from ringrift.training import shard_checks as checks
+from ringrift.training.errors import ShardError
+from ringrift.training.npz_stream import ArrayStream, NpyFormatError, open_array
 
 SHARD_FORMAT_VERSION = 1
-_ARRAYS = ("planes", "globals", "policy_offsets", "policy_indices", "policy_probs", "values",
-           "game_index")
+_DTYPES: dict[str, np.dtype] = {
+    "planes": np.dtype(np.float32), "globals": np.dtype(np.float32),
+    "policy_offsets": np.dtype(np.int64), "policy_indices": np.dtype(np.int64),
+    "policy_probs": np.dtype(np.float32), "values": np.dtype(np.float32),
+    "game_index": np.dtype(np.int32)}
+_ARRAYS = tuple(_DTYPES)
+_PER_SAMPLE = ("planes", "globals", "values", "game_index")  # the others are ragged
+_CHUNK_BYTES = 32 << 20
+_READ_ERRORS = (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error, NpyFormatError)
 
 
 @dataclass(frozen=True)
@@ -76,7 +90,7 @@ class Sample:
 
 @dataclass
 class ShardData:
-    """The arrays of one or more shards (see the module docstring for each)."""
+    """The arrays of a shard, or of a chunk of its rows (see the module docstring for each)."""
 
     planes: np.ndarray
     globals: np.ndarray
@@ -121,38 +135,6 @@ class ShardData:
             metadata=replace(metadata, game_ids=tuple(game_ids), sample_count=len(samples)),
         )
 
-    @classmethod
-    def concatenate(cls, parts: Sequence[ShardData]) -> ShardData:
-        """Join shards of one config into one set of arrays (for a training window)."""
-        first = parts[0].metadata
-        game_ids: list[str] = []
-        game_index = []
-        shift = [0]
-        for part in parts:
-            if part.metadata.config != first.config or (
-                    part.metadata.encoder_version != first.encoder_version):
-                raise ValueError("cannot join shards of different configs or encoders")
-            index = part.game_index.astype(np.int32, copy=True)
-            index[index >= 0] += len(game_ids)
-            game_index.append(index)
-            game_ids.extend(part.metadata.game_ids)
-            shift.append(shift[-1] + len(part.policy_indices))
-        offsets = [parts[0].policy_offsets[:1]] + [
-            part.policy_offsets[1:] + base for part, base in zip(parts, shift[:-1], strict=True)]
-        return cls(
-            planes=np.concatenate([p.planes for p in parts]),
-            globals=np.concatenate([p.globals for p in parts]),
-            policy_offsets=np.concatenate(offsets),
-            policy_indices=np.concatenate([p.policy_indices for p in parts]),
-            policy_probs=np.concatenate([p.policy_probs for p in parts]),
-            values=np.concatenate([p.values for p in parts]),
-            game_index=np.concatenate(game_index),
-            metadata=replace(first, game_ids=tuple(game_ids),
-                             source_model_ids=tuple(dict.fromkeys(
-                                 m for p in parts for m in p.metadata.source_model_ids)),
-                             sample_count=sum(len(p) for p in parts)),
-        )
-
 
 def write_shard(path: str | os.PathLike[str], samples: Sequence[Sample] | ShardData,
                 metadata: ShardMetadata) -> ShardMetadata:
@@ -170,7 +152,7 @@ def write_shard(path: str | os.PathLike[str], samples: Sequence[Sample] | ShardD
                    sample_count=len(data))
     data = replace(data, metadata=meta)
     target = Path(path)
-    _validate(str(target), data)
+    checks.validate(str(target), data)
     with atomic_write(target) as temp:
         arrays = {name: getattr(data, name) for name in _ARRAYS}
         arrays["metadata"] = np.frombuffer(json.dumps(asdict(meta)).encode(), dtype=np.uint8)
@@ -179,79 +161,140 @@ def write_shard(path: str | os.PathLike[str], samples: Sequence[Sample] | ShardD
 
 
 def read_shard(path: str | os.PathLike[str], *, config: GameConfig | None = None,
-               encoder_version: int | None = None,
-               policy_size: int | None = None) -> ShardData:
-    """Read and validate a shard; optionally require a config, encoder and policy size.
+               encoder_version: int | None = None, policy_size: int | None = None) -> ShardData:
+    """Read and validate a whole shard; optionally require a config, encoder and policy size.
 
     Raises:
         ShardError: missing, unreadable or inconsistent file.
         ShardMismatch: another config, encoder version or policy size than required.
     """
-    where = str(path)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in (*_ARRAYS, "metadata")}
-    except FileNotFoundError:
-        raise ShardError(where, "no such file") from None
-    except KeyError as error:
-        raise ShardError(where, f"missing array {error}") from error
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise ShardError(where, f"unreadable ({type(error).__name__}: {error})") from error
-    try:
-        raw: dict[str, Any] = json.loads(arrays.pop("metadata").tobytes().decode())
-        raw["source_model_ids"] = tuple(raw.get("source_model_ids", ()))
-        raw["game_ids"] = tuple(raw.get("game_ids", ()))
-        meta = ShardMetadata(**raw)
-    except (ValueError, TypeError, UnicodeDecodeError) as error:
-        raise ShardError(where, f"metadata malformed: {error}") from error
-    if meta.format_version != SHARD_FORMAT_VERSION:
-        raise ShardError(where, f"format version {meta.format_version} is not "
-                                f"{SHARD_FORMAT_VERSION}")
-    data = ShardData(metadata=meta, **arrays)
-    _validate(where, data)
-    expected = [("config", config, meta.config), ("encoder_version", encoder_version,
-                meta.encoder_version), ("policy_size", policy_size, meta.policy_size)]
-    for name, want, found in expected:
-        if want is not None and want != found:
-            raise ShardMismatch(where, name, str(want), str(found))
-    return data
+    with ShardReader(path, config=config, encoder_version=encoder_version,
+                     policy_size=policy_size) as reader:
+        return reader.read_all()
 
 
-def _validate(where: str, data: ShardData) -> None:
-    """Check every array against the others and the metadata (see module docstring)."""
-    meta = data.metadata
-    n = data.planes.shape[0] if data.planes.ndim == 4 else -1
-    checks: list[tuple[bool, str]] = [
-        (data.planes.ndim == 4 and n > 0, f"planes must be [N, C, H, W], got {data.planes.shape}"),
-        (meta.sample_count == n, f"metadata says {meta.sample_count} samples, planes hold {n}"),
-        (data.globals.ndim == 2 and data.globals.shape[0] == n, "globals must be [N, G]"),
-        (data.values.shape == (n, meta.num_players),
-         f"values must be [N, {meta.num_players}], got {data.values.shape}"),
-        (data.game_index.shape == (n,), "game_index must be [N]"),
-        (data.policy_offsets.shape == (n + 1,), "policy_offsets must be [N + 1]"),
-        (data.policy_indices.shape == data.policy_probs.shape
-         and data.policy_indices.ndim == 1, "policy indices and probabilities differ in length"),
-    ]
-    for ok, reason in checks:
-        if not ok:
-            raise ShardError(where, reason)
-    offsets = data.policy_offsets
-    lengths = np.diff(offsets)
-    if offsets[0] != 0 or offsets[-1] != len(data.policy_indices) or (lengths <= 0).any():
-        raise ShardError(where, "policy offsets must start at 0, end at the number of entries "
-                                "and give every sample at least one entry")
-    indices, probs = data.policy_indices, data.policy_probs
-    if indices.min() < 0 or indices.max() >= meta.policy_size:
-        raise ShardError(where, f"policy index outside [0, {meta.policy_size})")
-    if not np.isfinite(probs).all() or (probs < 0).any():
-        raise ShardError(where, "policy probabilities must be finite and non-negative")
-    sums = np.add.reduceat(probs.astype(np.float64), offsets[:-1])
-    if np.abs(sums - 1.0).max() > 1e-3:
-        raise ShardError(where, "a sample's policy probabilities do not sum to 1")
-    values = data.values
-    if not np.isfinite(values).all() or np.abs(values).max() > 1.0 + 1e-6:
-        raise ShardError(where, "value targets must lie in [-1, 1]")
-    if not (np.isfinite(data.planes).all() and np.isfinite(data.globals).all()):
-        raise ShardError(where, "planes and globals must be finite")
-    if data.game_index.max() >= len(meta.game_ids):
-        raise ShardError(where, "a sample points past the list of game ids")
+class ShardReader:
+    """An open shard whose rows are read front to back in validated chunks.
+
+    Opening checks the metadata, the arrays' shapes (from their ``.npy`` headers) and the
+    policy offsets, and the config, encoder version and policy size asked for (None: any).
+    :meth:`chunks` then decompresses every array as a stream, checking each chunk, and at the
+    end that every array ends where it should (which makes the zip check its CRCs).
+
+    Raises:
+        ShardError: missing, unreadable or inconsistent file.
+        ShardMismatch: another config, encoder version or policy size than required.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, config: GameConfig | None = None,
+                 encoder_version: int | None = None, policy_size: int | None = None) -> None:
+        self.where = str(path)
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except FileNotFoundError:
+            raise ShardError(self.where, "no such file") from None
+        except _READ_ERRORS as error:
+            raise ShardError(self.where, _unreadable(error)) from error
+        try:
+            self.metadata = self._read_metadata()
+            self._streams = {name: self._open_array(name) for name in _ARRAYS}
+            meta, streams, where = self.metadata, self._streams, self.where
+            checks.check_layout(where, meta, {n: s.shape for n, s in streams.items()})
+            self.offsets = streams["policy_offsets"].read(meta.sample_count + 1)
+            checks.check_offsets(where, self.offsets, streams["policy_indices"].shape[0])
+            checks.check_made_for(where, (meta.config, meta.encoder_version, meta.policy_size),
+                                  config=config, encoder_version=encoder_version,
+                                  policy_size=policy_size)
+        except BaseException:
+            self.close()
+            raise
+        self._next_row = 0
+
+    def row_shape(self, name: str) -> tuple[int, ...]:
+        """The shape of one row of a per-sample array (``planes``: ``(C, H, W)``)."""
+        return self._streams[name].shape[1:]
+
+    def chunks(self, max_bytes: int = _CHUNK_BYTES) -> Iterator[ShardData]:
+        """The shard's rows in order, as :class:`ShardData` chunks of about ``max_bytes``.
+
+        A chunk's ``policy_offsets`` start at 0 and its ``metadata.sample_count`` is its own
+        length; ``game_index`` still points into the shard's ``metadata.game_ids``.
+
+        Raises:
+            ShardError: a chunk fails its checks, or the file is damaged.
+        """
+        total = self.metadata.sample_count
+        row_bytes = sum(math.prod(self._streams[name].shape[1:]) * _DTYPES[name].itemsize
+                        for name in _PER_SAMPLE)
+        step = max(1, max_bytes // max(1, row_bytes))
+        while self._next_row < total:
+            yield self._read_rows(min(step, total - self._next_row))
+        with self._reading():
+            for name in (*_PER_SAMPLE, "policy_indices", "policy_probs"):
+                if not self._streams[name].at_end():
+                    raise ShardError(self.where, f"array {name} holds more data than its shape")
+
+    def read_all(self) -> ShardData:
+        """Every row at once, with the shard's own metadata."""
+        return replace(list(self.chunks(max_bytes=1 << 62))[0], metadata=self.metadata)
+
+    def close(self) -> None:
+        for stream in getattr(self, "_streams", {}).values():
+            stream.fp.close()
+        self._zip.close()
+
+    def __enter__(self) -> ShardReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _read_rows(self, count: int) -> ShardData:
+        start = self._next_row
+        first, last = int(self.offsets[start]), int(self.offsets[start + count])
+        streams = self._streams
+        with self._reading():
+            arrays = {name: streams[name].read(count) for name in _PER_SAMPLE}
+            arrays["policy_indices"] = streams["policy_indices"].read(last - first)
+            arrays["policy_probs"] = streams["policy_probs"].read(last - first)
+        arrays["policy_offsets"] = self.offsets[start:start + count + 1] - first
+        chunk = ShardData(metadata=replace(self.metadata, sample_count=count), **arrays)
+        checks.check_content(self.where, chunk)
+        self._next_row += count
+        return chunk
+
+    def _read_metadata(self) -> ShardMetadata:
+        stream = self._open_array("metadata")
+        with self._reading():
+            blob = stream.read(stream.shape[0] if stream.shape else 0).tobytes()
+        stream.fp.close()
+        try:
+            raw: dict[str, Any] = json.loads(blob.decode())
+            raw["source_model_ids"] = tuple(raw.get("source_model_ids", ()))
+            raw["game_ids"] = tuple(raw.get("game_ids", ()))
+            meta = ShardMetadata(**raw)
+        except (ValueError, TypeError, AttributeError) as error:
+            raise ShardError(self.where, f"metadata malformed: {error}") from error
+        if meta.format_version != SHARD_FORMAT_VERSION:
+            raise ShardError(self.where, f"format version {meta.format_version} is not "
+                                         f"{SHARD_FORMAT_VERSION}")
+        return meta
+
+    def _open_array(self, name: str) -> ArrayStream:
+        with self._reading():
+            try:
+                return open_array(self._zip, name, _DTYPES.get(name))
+            except KeyError:
+                raise ShardError(self.where, f"missing array '{name}'") from None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn the zip's and numpy's read errors into a ShardError naming the file."""
+        try:
+            yield
+        except _READ_ERRORS as error:
+            raise ShardError(self.where, _unreadable(error)) from error
+
+
+def _unreadable(error: BaseException) -> str:
+    return f"unreadable ({type(error).__name__}: {error})"

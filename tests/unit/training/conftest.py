@@ -1,9 +1,11 @@
-"""Fixtures of the training tests: small real shards from seeded random play on square8."""
+"""Fixtures of the training tests: small real shards from seeded random play on square8, and
+training windows over them (row files in a per-test cache)."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from ringrift.encoding import ENCODER_VERSION, Encoder
 from ringrift.game.engine import apply_move, final_ranking, initial_state, legal_moves
 from ringrift.training.shards import Sample, ShardMetadata, write_shard
 from ringrift.training.targets import ranking_to_values, values_for_mover
+from ringrift.training.window import ShardLike, TrainingWindow, open_window
 
 SQUARE8 = GameConfig("square8", 2)
 
@@ -53,6 +56,16 @@ def random_play_samples(config: GameConfig, games: int, seed: int,
     return samples[:max_samples]
 
 
+def damage_member(path: Path, member: str = "planes.npy") -> None:
+    """Flip a run of bytes in the middle of one member's compressed data (not its header)."""
+    blob = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    middle = info.header_offset + 100 + info.compress_size // 2
+    blob[middle:middle + 16] = bytes(b ^ 0xFF for b in blob[middle:middle + 16])
+    path.write_bytes(bytes(blob))
+
+
 def metadata_for(config: GameConfig) -> ShardMetadata:
     encoder = Encoder.for_config(config)
     return ShardMetadata(board_type=config.board_type, num_players=config.num_players,
@@ -72,3 +85,21 @@ def make_shard(tmp_path: Path, square8_samples: list[Sample]) -> Callable[..., P
         write_shard(path, square8_samples[start:start + count], metadata_for(SQUARE8))
         return path
     return make
+
+
+@pytest.fixture
+def window_of(tmp_path: Path) -> Iterator[Callable[..., TrainingWindow]]:
+    """Open a square8 window over shards (cache under the test's directory); closed after."""
+    opened: list[TrainingWindow] = []
+
+    def make(*shards: ShardLike, cache: Path | None = None,
+             policy_size: int | None = None) -> TrainingWindow:
+        window = open_window(list(shards), SQUARE8, cache or tmp_path / "cache",
+                             encoder_version=ENCODER_VERSION,
+                             policy_size=policy_size or Encoder.for_config(SQUARE8).policy_size)
+        opened.append(window)
+        return window
+
+    yield make
+    for window in opened:
+        window.close()

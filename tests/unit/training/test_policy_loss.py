@@ -33,7 +33,7 @@ SQUARE8 = GameConfig("square8", 2)
 
 
 def test_loss_is_the_cross_entropy_over_the_legal_moves() -> None:
-    from ringrift.training.trainer import policy_cross_entropy
+    from ringrift.training.loss import policy_cross_entropy
 
     torch.manual_seed(0)
     logits = torch.randn(2, 50)

@@ -1,10 +1,11 @@
 """Shards: round trip through the one writer and reader, and every validation on read.
 
 Checks: samples written come back equal (planes, globals, sparse policies,
-values, game ids, metadata); windows of shards concatenate with their policies
-intact; reading refuses a truncated file, a shard for another config, encoder or
-policy size (``ShardMismatch``), and arrays that contradict each other or the
-metadata (``ShardError`` naming the problem); writing refuses bad samples.
+values, game ids, metadata); reading in chunks of rows gives the same rows, policies and game
+indices as reading at once; reading refuses damaged compressed data, a truncated file, a
+shard for another config, encoder or policy size (``ShardMismatch``), and arrays that
+contradict each other or the metadata (``ShardError`` naming the problem); writing refuses
+bad samples.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from ringrift.configs import GameConfig
 from ringrift.encoding import ENCODER_VERSION
 from ringrift.errors import PoisonMessage
 from ringrift.training.errors import ShardError, ShardMismatch
-from ringrift.training.shards import Sample, ShardData, read_shard, write_shard
+from ringrift.training.shards import Sample, ShardReader, read_shard, write_shard
+from tests.unit.training.conftest import damage_member
 
 SQUARE8 = GameConfig("square8", 2)
 
@@ -43,15 +45,29 @@ def test_round_trip(make_shard: Callable[..., Path], square8_samples: list[Sampl
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_window_concatenation(make_shard: Callable[..., Path],
-                              square8_samples: list[Sample]) -> None:
-    first = read_shard(make_shard("a.npz", count=10))
-    second = read_shard(make_shard("b.npz", count=10, start=150))
-    both = ShardData.concatenate([first, second])
-    assert len(both) == 20
-    assert both.policy(15)[0].tolist() == square8_samples[155].policy_indices.tolist()
-    assert set(both.metadata.game_ids) == {"g3-0", "g3-1"}
-    assert both.metadata.game_ids[both.game_index[15]] == "g3-1"
+def test_chunked_reading_gives_the_same_rows(make_shard: Callable[..., Path]) -> None:
+    path = make_shard(count=30)
+    whole = read_shard(path)
+    with ShardReader(path) as reader:
+        row_bytes = whole.planes[0].nbytes + whole.globals[0].nbytes + whole.values[0].nbytes + 4
+        chunks = list(reader.chunks(max_bytes=7 * row_bytes))
+    assert [len(chunk) for chunk in chunks] == [7, 7, 7, 7, 2]
+    start = 0
+    for chunk in chunks:
+        assert chunk.policy_offsets[0] == 0
+        assert np.array_equal(chunk.planes, whole.planes[start:start + len(chunk)])
+        assert np.array_equal(chunk.game_index, whole.game_index[start:start + len(chunk)])
+        for row in range(len(chunk)):
+            assert chunk.policy(row)[0].tolist() == whole.policy(start + row)[0].tolist()
+            assert chunk.policy(row)[1].tolist() == whole.policy(start + row)[1].tolist()
+        start += len(chunk)
+
+
+def test_damaged_compressed_data_is_refused(make_shard: Callable[..., Path]) -> None:
+    path = make_shard()
+    damage_member(path)
+    with pytest.raises(ShardError, match="unreadable"):
+        read_shard(path)
 
 
 def test_truncated_file(make_shard: Callable[..., Path]) -> None:
