@@ -57,7 +57,7 @@ run: env ## the training loop on square8 2-player (self-play, train, evaluate; r
 bench-learn: env ## self-play positions/s with Gumbel search + network in lockstep (BENCH_ARGS=...)
 	$(PY) benchmarks/bench_selfplay.py $(BENCH_ARGS)
 
-bench-train: env ## trainer samples/s on CPU, square8 2-player default preset, 1 and 2 threads (BENCH_ARGS=...)
+bench-train: env ## trainer samples/s and peak RSS over windows of 1x and 10x the size (CPU, square8; BENCH_ARGS=...)
 	$(PY) benchmarks/bench_train.py $(BENCH_ARGS)
 
 db-up: env ## start a local PostgreSQL server (installs it from Debian's packages if missing)
