@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.envelope import Event, new_event
 from ringrift.events.gen.selfplay.v1.selfplay_pb2 import GameCompleted
-from ringrift.events.idempotency import ProcessedEvent
 from ringrift.events.producer import EventProducer
 from ringrift.events.provision import create_topics
 from ringrift.events.settings import KafkaSettings
 from ringrift.events.topics import GAME_COMPLETED, TopicSpec
 from ringrift.localinfra.kafka import LocalKafka
 from ringrift.storage.database import make_engine
+from ringrift.storage.migrations import upgrade_to_head
 from ringrift.telemetry.logging import configure_logging
 
 
@@ -71,7 +71,7 @@ class Recorder:
 def start_loop(settings: KafkaSettings, topic: TopicSpec, recorder: Recorder, db: Path
                ) -> tuple[ConsumerLoop, threading.Thread]:
     engine = make_engine(f"sqlite:///{db}")
-    ProcessedEvent.metadata.create_all(engine, tables=[ProcessedEvent.__table__])
+    upgrade_to_head(f"sqlite:///{db}")
     loop = ConsumerLoop(settings, service="bench", group=f"bench-{uuid.uuid4().hex[:8]}",
                         topics=[topic], handler=recorder, engine=engine)
     thread = threading.Thread(target=loop.run, daemon=True)

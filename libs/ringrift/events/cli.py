@@ -3,7 +3,7 @@
     ringrift events topics create          # create every registry topic (+ .dlq twins)
     ringrift events topics list            # the registry: key, type, layout, who uses it
     ringrift events dlq list TOPIC         # dead letters of TOPIC, with why they failed
-    ringrift events dlq replay TOPIC --position 0:17 [--position ...] | --all
+    ringrift events dlq replay TOPIC --position 0:17 [--position ...] | --all [--force]
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     chosen.add_argument("--position", action="append", metavar="PARTITION:OFFSET",
                         help="a dead letter's position as `dlq list` prints it; repeatable")
     chosen.add_argument("--all", action="store_true", help="replay every dead letter")
+    dlq_replay.add_argument("--force", action="store_true",
+                            help="replay letters that were replayed before, too (each replay "
+                            "is recorded in the dead-letter topic; by default it is done once)")
     add_kafka_option(dlq_replay)
     dlq_replay.set_defaults(func=_dlq_replay)
 
@@ -81,25 +84,28 @@ def _topics_list(args: argparse.Namespace) -> int:
 
 
 def _dlq_list(args: argparse.Namespace) -> int:
-    from ringrift.events import deadletter
+    from ringrift.events import deadletter, replay
 
-    letters = deadletter.list_dead_letters(_settings(args), args.topic)
+    letters = replay.list_dead_letters(_settings(args), args.topic)
     if not letters:
         print(f"no dead letters for {args.topic}")
     for letter in letters:
         c = letter.context
+        replayed = f"  replayed {len(letter.replays)}x, last {letter.replays[-1]}" \
+            if letter.replays else ""
         print(f"{letter.position}  from {c.get(deadletter.TOPIC)}[{c.get(deadletter.PARTITION)}]"
-              f"@{c.get(deadletter.OFFSET)}  service={c.get(deadletter.SERVICE)} "
-              f"attempts={c.get(deadletter.ATTEMPTS)}  failed_at={c.get(deadletter.FAILED_AT)}\n"
+              f"@{c.get(deadletter.OFFSET)}  event={c.get(deadletter.EVENT_ID) or '?'} "
+              f"service={c.get(deadletter.SERVICE)} attempts={c.get(deadletter.ATTEMPTS)}  "
+              f"failed_at={c.get(deadletter.FAILED_AT)}{replayed}\n"
               f"    {c.get(deadletter.ERROR_CLASS)}: {c.get(deadletter.ERROR_MESSAGE)}")
     return 0
 
 
 def _dlq_replay(args: argparse.Namespace) -> int:
     from ringrift.errors import ConfigurationError
-    from ringrift.events import deadletter
+    from ringrift.events import replay
 
-    letters = deadletter.list_dead_letters(_settings(args), args.topic)
+    letters = replay.list_dead_letters(_settings(args), args.topic)
     if not args.all:
         by_position = {letter.position: letter for letter in letters}
         unknown = [p for p in args.position if p not in by_position]
@@ -107,6 +113,9 @@ def _dlq_replay(args: argparse.Namespace) -> int:
             raise ConfigurationError(f"no dead letter at {', '.join(unknown)} for {args.topic};"
                                      " `ringrift events dlq list` shows the positions")
         letters = [by_position[p] for p in args.position]
-    count = deadletter.replay(_settings(args), letters)
-    print(f"replayed {count} record(s) to {args.topic.removesuffix('.dlq')}")
+    result = replay.replay(_settings(args), letters, force=args.force)
+    for letter in result.skipped:
+        print(f"skipped {letter.position}: already replayed at {letter.replays[-1]} "
+              "(--force replays it again)")
+    print(f"replayed {len(result.replayed)} record(s) to {args.topic.removesuffix('.dlq')}")
     return 0

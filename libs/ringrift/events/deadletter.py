@@ -1,210 +1,158 @@
-"""Dead letters: records a consumer could not handle, kept with the reason, and replayed.
+"""Dead letters: records a consumer could not handle, kept with the reason.
 
-A record that cannot be decoded, or whose handler still fails after the last retry,
-goes to ``<topic>.dlq`` with its original key, value and headers untouched, plus
-context headers (``dlq.*``) naming where it came from and why it failed: original
-topic, partition and offset, error class, message and stack trace, service, consumer
-group and attempt count. :func:`list_dead_letters` reads a dead-letter topic and
-:func:`replay` re-produces chosen records to their original topic with their key,
-value and original headers, once the cause is fixed. The handler's idempotency store
-makes a replay of an event that did get handled after all a no-op.
+A record that cannot be decoded, or whose handler (or job) failed for good, goes to
+``<topic>.dlq`` (same partition) with its original key, value and headers, plus context
+headers (``dlq.*``): original topic, partition and offset, event id and type, error class,
+message and stack trace, service, its version, host, consumer group and attempt count.
+
+A dead letter must fit under the broker's record size limit (``max_message_bytes``), or
+writing it would fail every time and the partition would never move on. So the stack
+trace, then the message, are cut by bytes (ending in a ``[... N bytes cut]`` marker) to
+fit beside the value; when the value alone is too large, :meth:`DeadLetterWriter.minimal`
+writes the letter without it (``dlq.value.dropped`` says how large it was; the original is
+still at its offset while the topic keeps it). A dead-letter topic that is missing, or a
+broker that does not answer, is an outage: the loop pauses the partition and retries until
+the letter is written (``ringrift events topics create`` makes a missing ``.dlq`` topic).
+Listing and replay live in :mod:`ringrift.events.replay`.
 """
 
 from __future__ import annotations
 
-import time
+import socket
 import traceback
-import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from confluent_kafka import (
-    OFFSET_BEGINNING,
-    Consumer,
-    KafkaError,
-    KafkaException,
-    TopicPartition,
-)
 from confluent_kafka import Message as Record
 
-from ringrift.errors import RingriftError
-from ringrift.events.errors import UnknownTopic
-from ringrift.events.producer import EventProducer
-from ringrift.events.settings import KafkaSettings
+from ringrift.events.gen.events.v1.envelope_pb2 import Envelope
+from ringrift.events.producer import RawRecord
 from ringrift.events.topics import DLQ_SUFFIX
 
 HEADER_PREFIX = "dlq."
 TOPIC = "dlq.original.topic"
 PARTITION = "dlq.original.partition"
 OFFSET = "dlq.original.offset"
+EVENT_ID = "dlq.event.id"
+EVENT_TYPE = "dlq.event.type"
 ERROR_CLASS = "dlq.error.class"
 ERROR_MESSAGE = "dlq.error.message"
 STACK_TRACE = "dlq.error.stacktrace"
 SERVICE = "dlq.service"
+SERVICE_VERSION = "dlq.service.version"
+HOST = "dlq.host"
 GROUP = "dlq.group"
 ATTEMPTS = "dlq.attempts"
 FAILED_AT = "dlq.failed_at"
-MAX_TRACE_BYTES = 16_000
-# Answers while a new topic's partitions have no leader yet; they pass within seconds.
-_LEADERLESS = frozenset({KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
-                         KafkaError.UNKNOWN_TOPIC_OR_PART})  # keeps a deep trace from pushing the record past the size limit
+VALUE_DROPPED = "dlq.value.dropped"
+"""Set on a minimal letter: the size in bytes of the value that did not fit."""
+REPLAYED_FROM = "ringrift.replayed-from"
+"""On a replayed record: ``<dlq topic>:<partition>:<offset>`` of the letter it came from.
+Not a ``dlq.`` header, so a replayed record that fails again keeps it in its new letter."""
+_OVERHEAD_BYTES = 512  # record and batch framing, header lengths: generous on purpose
 
 
 def dlq_topic(original: str) -> str:
     return original + DLQ_SUFFIX
 
 
-class DeadLetterWriter:
-    """Writes failed records to their topic's dead-letter twin through ``producer``."""
-
-    def __init__(self, producer: EventProducer, *, service: str, group: str) -> None:
-        self._producer = producer
-        self._service = service
-        self._group = group
-
-    def send(self, record: Record, error: BaseException, attempts: int) -> str:
-        """Queue ``record`` for ``<topic>.dlq`` with its context; the caller flushes.
-
-        Returns:
-            The dead-letter topic's name.
-        """
-        original_topic = record.topic() or ""
-        trace = "".join(traceback.format_exception(error))[-MAX_TRACE_BYTES:]
-        context = {
-            TOPIC: original_topic,
-            PARTITION: str(record.partition()),
-            OFFSET: str(record.offset()),
-            ERROR_CLASS: f"{type(error).__module__}.{type(error).__qualname__}",
-            ERROR_MESSAGE: str(error),
-            STACK_TRACE: trace,
-            SERVICE: self._service,
-            GROUP: self._group,
-            ATTEMPTS: str(attempts),
-            FAILED_AT: datetime.now(UTC).isoformat(),
-        }
-        headers = [(k, v) for k, v in (record.headers() or []) if not k.startswith(HEADER_PREFIX)]
-        headers += [(k, v.encode()) for k, v in context.items()]
-        _, timestamp_ms = record.timestamp()
-        target = dlq_topic(original_topic)
-        self._producer.produce_raw(target, record.key(), record.value(), headers,
-                                   timestamp_ms=timestamp_ms if timestamp_ms > 0 else None)
-        return target
-
-
 @dataclass(frozen=True)
-class DeadLetter:
-    """One record of a dead-letter topic: where it sits, the original record, the context."""
+class SourceRecord:
+    """The record a dead letter is about: from the consumer, or kept in a job's row."""
 
+    topic: str
     partition: int
     offset: int
     key: bytes | None
     value: bytes | None
-    original_headers: tuple[tuple[str, bytes], ...]
-    context: dict[str, str]
+    headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp_ms: int | None = None
 
-    @property
-    def original_topic(self) -> str:
-        return self.context.get(TOPIC, "")
-
-    @property
-    def position(self) -> str:
-        """``partition:offset`` in the dead-letter topic, as ``dlq replay`` takes it."""
-        return f"{self.partition}:{self.offset}"
+    @classmethod
+    def of(cls, record: Record) -> SourceRecord:
+        _, timestamp_ms = record.timestamp()
+        return cls(record.topic() or "", record.partition() or 0, record.offset() or 0,
+                   record.key(), record.value(), tuple(record.headers() or ()),
+                   timestamp_ms if timestamp_ms > 0 else None)
 
 
-def list_dead_letters(settings: KafkaSettings, topic: str, timeout: float = 30.0
-                      ) -> list[DeadLetter]:
-    """Every record in ``topic``'s dead-letter topic, oldest first per partition.
+class DeadLetterWriter:
+    """Builds the dead letters of one consumer (``service``, ``group``)."""
 
-    Reads with a throwaway group that commits nothing, so listing changes no state.
+    def __init__(self, *, service: str, group: str, service_version: str,
+                 max_bytes: int = 1_000_000) -> None:
+        self._service = service
+        self._group = group
+        self._version = service_version
+        self._max_bytes = max_bytes
+        self._host = socket.gethostname()
 
-    Raises:
-        UnknownTopic: the dead-letter topic does not exist on the broker.
-    """
-    name = topic if topic.endswith(DLQ_SUFFIX) else dlq_topic(topic)
-    consumer = Consumer(settings.client_config() | {
-        "group.id": f"ringrift-dlq-reader-{uuid.uuid4()}", "enable.auto.commit": False,
-    })
+    def letter(self, source: SourceRecord, error: BaseException | str, attempts: int
+               ) -> RawRecord:
+        """The dead letter of ``source``, cut to fit under the size limit if need be."""
+        message, trace, error_class = _describe(error)
+        base = self._context(source, error_class, attempts)
+        kept = [(k, v) for k, v in source.headers if not k.startswith(HEADER_PREFIX)]
+        used = (_OVERHEAD_BYTES + len(source.key or b"") + len(source.value or b"")
+                + sum(len(k) + len(v or b"") for k, v in kept)
+                + sum(len(k) + len(v) for k, v in base) + len(ERROR_MESSAGE) + len(STACK_TRACE))
+        room = max(0, self._max_bytes - used)
+        # The trace may take up to half the room; the message gets the rest first.
+        trace_share = min(len(trace.encode()), room // 2)
+        message_bytes = _cut(message.encode(), room - trace_share)
+        trace_bytes = _cut(trace.encode(), max(0, room - len(message_bytes)))
+        if used + len(message_bytes) > self._max_bytes:
+            return self.minimal(source, error, attempts)
+        headers = kept + base + [(ERROR_MESSAGE, message_bytes), (STACK_TRACE, trace_bytes)]
+        return RawRecord(dlq_topic(source.topic), source.key, source.value, tuple(headers),
+                         partition=source.partition, timestamp_ms=source.timestamp_ms)
+
+    def minimal(self, source: SourceRecord, error: BaseException | str, attempts: int
+                ) -> RawRecord:
+        """A letter without the value and the original headers (they did not fit)."""
+        message, _, error_class = _describe(error)
+        headers = self._context(source, error_class, attempts) + [
+            (ERROR_MESSAGE, _cut(message.encode(), 2000)),
+            (VALUE_DROPPED, str(len(source.value or b"")).encode())]
+        return RawRecord(dlq_topic(source.topic), _cut(source.key or b"", 1000) or None, None,
+                         tuple(headers), partition=source.partition)
+
+    def _context(self, source: SourceRecord, error_class: str, attempts: int
+                 ) -> list[tuple[str, bytes]]:
+        event_id, event_type = _envelope_ids(source.value)
+        context = {
+            TOPIC: source.topic, PARTITION: str(source.partition), OFFSET: str(source.offset),
+            EVENT_ID: event_id, EVENT_TYPE: event_type, ERROR_CLASS: error_class,
+            SERVICE: self._service, SERVICE_VERSION: self._version, HOST: self._host,
+            GROUP: self._group, ATTEMPTS: str(attempts),
+            FAILED_AT: datetime.now(UTC).isoformat(),
+        }
+        return [(k, v.encode()[:1000]) for k, v in context.items()]
+
+
+def _describe(error: BaseException | str) -> tuple[str, str, str]:
+    """(message, stack trace, class) of an exception, or of a failure known by text only."""
+    if isinstance(error, str):
+        return error, "", "ringrift.events.jobs.JobFailed"
+    return (str(error), "".join(traceback.format_exception(error)),
+            f"{type(error).__module__}.{type(error).__qualname__}")
+
+
+def _cut(data: bytes, limit: int) -> bytes:
+    """``data`` if it fits in ``limit`` bytes, else its head and a marker, within ``limit``."""
+    if len(data) <= limit:
+        return data
+    marker = f" [... {len(data)} bytes, cut to fit the record size limit]".encode()
+    if limit <= len(marker):
+        return b""
+    # Cut on a character boundary, so the header stays valid UTF-8.
+    return data[:limit - len(marker)].decode(errors="ignore").encode() + marker
+
+
+def _envelope_ids(value: bytes | None) -> tuple[str, str]:
+    """The event id and type, if the value is an envelope at all (best effort)."""
     try:
-        try:
-            metadata = consumer.list_topics(name, timeout=settings.connect_timeout_s
-                                            ).topics.get(name)
-        except KafkaException as error:
-            raise RingriftError(f"no answer from a Kafka broker at {settings.bootstrap_servers}"
-                                f" ({error.args[0].str()}); is it running?") from error
-        if metadata is None or metadata.error is not None:
-            raise UnknownTopic(f"dead-letter topic {name} does not exist on "
-                               f"{settings.bootstrap_servers}; provision the topics first")
-        letters: list[DeadLetter] = []
-        for partition in sorted(metadata.partitions):
-            letters += _read_partition(consumer, name, partition, timeout)
-        return letters
-    finally:
-        consumer.close()
-
-
-def _read_partition(consumer: Consumer, topic: str, partition: int, timeout: float
-                    ) -> list[DeadLetter]:
-    low, high = _watermarks(consumer, topic, partition, timeout)
-    if high <= low:
-        return []
-    consumer.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
-    letters: list[DeadLetter] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        record = consumer.poll(0.5)
-        if record is not None and record.error() is None:
-            letters.append(_letter(record))
-            if record.offset() >= high - 1:
-                return letters
-        elif record is None:
-            # Offsets may have gaps (retention, compaction): the position says we are done.
-            [position] = consumer.position([TopicPartition(topic, partition)])
-            if position.offset >= high:
-                return letters
-        if time.monotonic() > deadline:
-            raise RingriftError(f"reading {topic}[{partition}] stalled before offset {high}")
-
-
-def _letter(record: Record) -> DeadLetter:
-    headers = record.headers() or []
-    return DeadLetter(
-        partition=record.partition(), offset=record.offset(), key=record.key(),
-        value=record.value(),
-        original_headers=tuple((k, v) for k, v in headers if not k.startswith(HEADER_PREFIX)),
-        context={k: v.decode(errors="replace") for k, v in headers
-                 if k.startswith(HEADER_PREFIX) and v is not None},
-    )
-
-
-def _watermarks(consumer: Consumer, topic: str, partition: int, timeout: float
-                ) -> tuple[int, int]:
-    """Low and high offsets; retried while the partition has no leader yet (just created)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition),
-                                                       timeout)
-            return int(low), int(high)
-        except KafkaException as error:
-            code = error.args[0].code()
-            transient = error.args[0].retriable() or code in _LEADERLESS
-            if not transient or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def replay(settings: KafkaSettings, letters: Iterable[DeadLetter]) -> int:
-    """Re-produce ``letters`` to their original topics, unchanged, and wait for the acks.
-
-    Returns:
-        How many records were replayed.
-    """
-    count = 0
-    with EventProducer(settings, client_id="ringrift-dlq-replay") as producer:
-        for letter in letters:
-            producer.produce_raw(letter.original_topic, letter.key, letter.value,
-                                 list(letter.original_headers))
-            count += 1
-    return count
+        parsed = Envelope.FromString(value or b"")
+    except Exception:  # not an envelope: that is why it is here
+        return "", ""
+    return parsed.event_id, parsed.event_type

@@ -7,17 +7,23 @@ either both are committed or neither is. A redelivered event whose id is recorde
 skipped, so its effects never happen twice. Events a handler emits get ids derived
 from the input's id (:func:`ringrift.events.envelope.follow_up`), so a handler re-run
 after a crash re-emits the same ids and the next stage skips them the same way.
+
+Ids are kept at least as long as a record can come again: the longest retention of the
+topics the group consumes, plus a day (:func:`retention_for`), then pruned by the
+consumer loop (:func:`prune_processed`, about hourly, on the indexed ``processed_at``).
+A group that consumes a compacted topic (records kept for good) keeps its ids for good.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import DateTime, String, func, insert, select
+from sqlalchemy import DateTime, Engine, String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ringrift.storage.database import Base
+from ringrift.events.topics import DAY_MS, TopicSpec
+from ringrift.storage.database import Base, session_scope
 
 
 class ProcessedEvent(Base):
@@ -28,7 +34,8 @@ class ProcessedEvent(Base):
     consumer_group: Mapped[str] = mapped_column(String(200), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now())
+        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now(),
+        index=True)
 
 
 def processed_among(session: Session, group: str, event_ids: Collection[str]) -> set[str]:
@@ -59,3 +66,40 @@ def mark_processed(session: Session, group: str, event_ids: Collection[str]) -> 
         session.execute(insert(ProcessedEvent), [
             {"consumer_group": group, "event_id": event_id, "processed_at": now}
             for event_id in event_ids])
+
+
+def retention_for(topics: Iterable[TopicSpec], days: float | None = None) -> timedelta | None:
+    """How long a group consuming ``topics`` keeps processed ids; None: for good.
+
+    Args:
+        topics: the topics the group consumes.
+        days: an explicit retention (``KafkaSettings.processed_retention_days``), if set.
+    """
+    if days is not None:
+        return timedelta(days=days)
+    retentions = [spec.retention_ms for spec in topics]
+    if not retentions or any(ms is None for ms in retentions):
+        return None
+    return timedelta(milliseconds=max(ms for ms in retentions if ms is not None) + DAY_MS)
+
+
+def prune_processed(engine: Engine, group: str, older_than: datetime,
+                    chunk: int = 5000) -> int:
+    """Delete ``group``'s ids recorded before ``older_than``, in short transactions.
+
+    Returns:
+        How many were deleted.
+    """
+    total = 0
+    while True:
+        with session_scope(engine) as session:
+            ids = list(session.scalars(
+                select(ProcessedEvent.event_id).where(
+                    ProcessedEvent.consumer_group == group,
+                    ProcessedEvent.processed_at < older_than).limit(chunk)))
+            if ids:
+                session.execute(delete(ProcessedEvent).where(
+                    ProcessedEvent.consumer_group == group, ProcessedEvent.event_id.in_(ids)))
+        total += len(ids)
+        if len(ids) < chunk:
+            return total

@@ -7,7 +7,7 @@ once per process); labels tell topics and consumer groups apart. The handling la
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_PUBLISHED = Counter(
     "ringrift_events_published_total",
@@ -33,3 +33,19 @@ HANDLING_LAG = Histogram(
     "Time from an event's produced-at to the end of its handling, per consumer group.",
     ["group"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600))
+CONSUMER_LAG = Gauge(
+    "ringrift_events_consumer_lag_records",
+    "Records not yet handled: high watermark minus the next offset to handle, per group and "
+    "partition (set by ConsumerLoop.consumer_lag).", ["group", "topic", "partition"])
+OUTBOX_BACKLOG = Gauge(
+    "ringrift_events_outbox_backlog_rows",
+    "Unsent outbox rows at the relay's last look (at most its batch size).")
+OUTAGE = Gauge(
+    "ringrift_events_outage",
+    "1 while the consumer loop is retrying an outage (database, broker or store away).",
+    ["group"])
+JOBS_RUNNING = Gauge(
+    "ringrift_events_jobs_running", "Long-work jobs this process owns, per group.", ["group"])
+JOBS_FINISHED = Counter(
+    "ringrift_events_jobs_finished_total",
+    "Jobs finished, per group, kind and outcome (done, failed).", ["group", "kind", "outcome"])

@@ -38,10 +38,28 @@ class KafkaSettings(BaseSettings):
     """How soon the group notices a dead consumer (the broker's minimum is 6 s)."""
     auto_commit_interval_ms: int = Field(default=1_000, ge=100)
     """How often stored offsets are committed; the loop also commits on revoke and close."""
+    max_poll_interval_ms: int = Field(default=300_000, ge=6_000)
+    """The longest gap between two polls before the group evicts the consumer. The loop
+    polls all the time (long work runs as jobs beside it), so the default is plenty."""
     max_attempts: int = Field(default=5, ge=1)
-    """Handler attempts for a transient error before the record is dead-lettered."""
+    """Attempts for a handler error that is neither poison nor an outage, before the record
+    is dead-lettered. Outages (retryable and infrastructure errors) are retried without limit."""
     retry_backoff_initial_s: float = Field(default=0.2, gt=0)
     retry_backoff_max_s: float = Field(default=10.0, gt=0)
+    max_message_bytes: int = Field(default=1_000_000, ge=10_000)
+    """The largest record the producer sends (the broker's ``message.max.bytes`` must be at
+    least this); dead letters are cut to fit under it."""
+    job_workers: int = Field(default=1, ge=1)
+    """Long-work jobs one process runs at a time (their partitions wait their turn)."""
+    job_lease_s: float = Field(default=30.0, gt=0)
+    """How long a running job's heartbeat stays valid: a job whose owner was killed is taken
+    over by the next owner of its partition once this has passed since its last heartbeat."""
+    outbox_retention_hours: float = Field(default=168.0, gt=0)
+    """How long published outbox rows are kept (for inspection) before they are pruned."""
+    processed_retention_days: float | None = Field(default=None, gt=0)
+    """How long processed event ids are kept. Default: the longest retention of the consumed
+    topics plus a day (a record cannot come again once the topic has dropped it); a
+    compacted topic keeps its records, so its consumers keep their ids for good."""
     batch_size: int = Field(default=500, ge=1)
     """Records handled in one database transaction when that many are waiting."""
     linger_ms: int = Field(default=5, ge=0)

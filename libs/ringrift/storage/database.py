@@ -52,24 +52,51 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        # Writers queue on the busy timeout (BEGIN IMMEDIATE, below) behind a consumer's
+        # batch transaction, which may take a few seconds on a busy machine.
+        engine = create_engine(url, connect_args={"timeout": 30.0})
         # SQLite leaves foreign keys off unless asked, and concurrent writers need WAL.
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # pysqlite's own transaction handling emits no BEGIN before a SELECT or a SAVEPOINT, so
+    # a savepoint opened first becomes the outer transaction and its RELEASE commits it
+    # (effects durable before the rest of the transaction). Take BEGIN over: _sqlite_begin.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
+def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    # IMMEDIATE takes the write lock at the start: a transaction that reads, then writes,
+    # cannot fail with "database is locked" when another writer committed in between (a
+    # deferred one can, at once, without waiting); writers queue on the busy timeout.
+    # A read-only session (session_scope(read_only=True)) reads its WAL snapshot without it.
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+_READ_ONLY = "ringrift_read_only"
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back on error."""
-    factory = sessionmaker(engine, expire_on_commit=False)
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on error.
+
+    Args:
+        engine: the database.
+        read_only: the transaction only reads. On SQLite it then takes no write lock and
+            never waits for writers (a writing transaction takes the lock at its start, so
+            that reading first and writing later cannot fail); elsewhere no difference.
+    """
+    bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
+    factory = sessionmaker(bind, expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
 

@@ -16,6 +16,8 @@ from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.envelope import Event, new_event
 from ringrift.events.gen.selfplay.v1.selfplay_pb2 import GameCompleted
 from ringrift.events.idempotency import ProcessedEvent
+from ringrift.events.jobs import JobRow
+from ringrift.events.outbox import OutboxRow
 from ringrift.events.producer import EventProducer
 from ringrift.events.settings import KafkaSettings
 from ringrift.events.topics import TopicSpec
@@ -38,10 +40,15 @@ class Effect(_TestBase):
     consumer: Mapped[str] = mapped_column(String(32))
 
 
-def make_store(path: Path) -> Engine:
-    """A SQLite service store with ``processed_events`` and the effects table."""
-    engine = make_engine(f"sqlite:///{path}")
-    ProcessedEvent.metadata.create_all(engine, tables=[ProcessedEvent.__table__])
+LIBRARY_TABLES = [ProcessedEvent.__table__, OutboxRow.__table__, JobRow.__table__]
+
+
+def make_store(path: Path | str) -> Engine:
+    """A service store (a SQLite file, or a database URL) with the backbone's tables (as
+    the migrations make them) and the effects table."""
+    url = str(path) if "://" in str(path) else f"sqlite:///{path}"
+    engine = make_engine(url)
+    ProcessedEvent.metadata.create_all(engine, tables=LIBRARY_TABLES)
     _TestBase.metadata.create_all(engine)
     return engine
 
@@ -70,12 +77,12 @@ def recording_handler(consumer: str, fail: Callable[[Event], None] | None = None
 
 
 def effects(engine: Engine) -> list[Effect]:
-    with session_scope(engine) as session:
+    with session_scope(engine, read_only=True) as session:
         return list(session.scalars(select(Effect).order_by(Effect.id)))
 
 
 def effect_count(engine: Engine) -> int:
-    with session_scope(engine) as session:
+    with session_scope(engine, read_only=True) as session:
         return int(session.scalar(select(func.count()).select_from(Effect)) or 0)
 
 

@@ -18,8 +18,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from ringrift.cli.main import main as ringrift
-from ringrift.errors import PoisonMessage, RetryableError
-from ringrift.events import deadletter
+from ringrift.errors import PoisonMessage
+from ringrift.events import deadletter, replay
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.gen.events.v1.envelope_pb2 import Envelope
 from ringrift.events.gen.model.v1.model_pb2 import CandidateReady
@@ -43,11 +43,11 @@ def test_failing_record_is_dead_lettered_and_replayed_once(
         kafka_settings, topic_factory, group_factory, tmp_path, capsys) -> None:
     topic = topic_factory(GAME_COMPLETED, partitions=3)
     group, engine = group_factory(), make_store(tmp_path / "exporter.db")
-    cause = {"store_down": True}
+    cause = {"bug": True}
 
-    def fail(event) -> None:
-        if event.payload.num_moves == 3 and cause["store_down"]:
-            raise RetryableError("artifact store unavailable")
+    def fail(event) -> None:  # a bug (not an outage): bounded attempts, then a dead letter
+        if event.payload.num_moves == 3 and cause["bug"]:
+            raise ValueError("shard writer cannot encode this game")
 
     loop = LoopThread(ConsumerLoop(kafka_settings, service="exporter", group=group,
                                    topics=[topic], engine=engine,
@@ -57,15 +57,15 @@ def test_failing_record_is_dead_lettered_and_replayed_once(
         wait_until(lambda: len(effects(engine)) == 7, 120, "the other 7 events handled")
         assert [e.seq for e in effects(engine)] == [0, 1, 2, 4, 5, 6, 7]
 
-        wait_until(lambda: len(deadletter.list_dead_letters(kafka_settings, topic.name)) == 1,
+        wait_until(lambda: len(replay.list_dead_letters(kafka_settings, topic.name)) == 1,
                    60, "the dead letter")
-        [letter] = deadletter.list_dead_letters(kafka_settings, topic.name)
+        [letter] = replay.list_dead_letters(kafka_settings, topic.name)
         c = letter.context
         assert c[deadletter.TOPIC] == topic.name
         assert c[deadletter.OFFSET] == "3"
         assert letter.key == b"square8_2p"
-        assert c[deadletter.ERROR_CLASS] == "ringrift.errors.RetryableError"
-        assert c[deadletter.ERROR_MESSAGE] == "artifact store unavailable"
+        assert c[deadletter.ERROR_CLASS] == "builtins.ValueError"
+        assert c[deadletter.ERROR_MESSAGE] == "shard writer cannot encode this game"
         assert "Traceback" in c[deadletter.STACK_TRACE] and "in fail" in c[deadletter.STACK_TRACE]
         assert c[deadletter.SERVICE] == "exporter" and c[deadletter.GROUP] == group
         assert c[deadletter.ATTEMPTS] == str(kafka_settings.max_attempts)
@@ -78,17 +78,27 @@ def test_failing_record_is_dead_lettered_and_replayed_once(
                 kafka_settings.bootstrap_servers]
         assert ringrift(args) == 0
         listing = capsys.readouterr().out
-        assert letter.position in listing and "artifact store unavailable" in listing
+        assert letter.position in listing and "shard writer cannot encode" in listing
 
-        cause["store_down"] = False
-        replay = ["events", "dlq", "replay", topic.name, "--position", letter.position,
-                  "--bootstrap-servers", kafka_settings.bootstrap_servers]
-        assert ringrift(replay) == 0
-        assert ringrift(replay) == 0  # a second replay must change nothing
+        cause["bug"] = False
+        replay_args = ["events", "dlq", "replay", topic.name, "--position", letter.position,
+                       "--bootstrap-servers", kafka_settings.bootstrap_servers]
+        assert ringrift(replay_args) == 0
+        assert f"replayed 1 record(s) to {topic.name}" in capsys.readouterr().out
+        wait_until(lambda: len(effects(engine)) == 8, 120, "the replayed record handled")
+        # The replay is recorded: a second one is refused unless forced.
+        [letter] = replay.list_dead_letters(kafka_settings, topic.name)
+        assert len(letter.replays) == 1
+        assert ringrift(replay_args) == 0
+        out = capsys.readouterr().out
+        assert "replayed 0 record(s)" in out and "already replayed" in out, out
+        assert ringrift([*replay_args, "--force"]) == 0
         skipped = ("ringrift_events_duplicates_skipped_total",
                    {"topic": topic.name, "group": group})
         wait_until(lambda: (REGISTRY.get_sample_value(*skipped) or 0) == 1, 120,
-                   "the replayed record handled and its second copy skipped")
+                   "the forced second copy skipped as already processed")
+        [letter] = replay.list_dead_letters(kafka_settings, topic.name)
+        assert len(letter.replays) == 2
     finally:
         loop.stop()
     assert sorted(e.seq for e in effects(engine)) == list(range(8))
@@ -129,13 +139,13 @@ def test_bad_input_is_dead_lettered_with_a_clear_error_and_the_consumer_goes_on(
                                    handler=recording_handler("a", fail=refuse_illegal)))
     try:
         wait_until(lambda: len(effects(engine)) == 1, 120, "the good event behind the bad")
-        wait_until(lambda: len(deadletter.list_dead_letters(kafka_settings, topic.name)) == 5,
+        wait_until(lambda: len(replay.list_dead_letters(kafka_settings, topic.name)) == 5,
                    60, "five dead letters")
         assert loop.thread.is_alive()
     finally:
         loop.stop()
     assert [e.seq for e in effects(engine)] == [99]
-    letters = deadletter.list_dead_letters(kafka_settings, topic.name)
+    letters = replay.list_dead_letters(kafka_settings, topic.name)
     assert [letter.value for letter in letters[:4]] == list(bad)
     for letter, error in zip(letters[:4], bad.values(), strict=True):
         assert letter.context[deadletter.ERROR_CLASS] == f"ringrift.events.errors.{error}"

@@ -58,3 +58,33 @@ def test_waiting_for_an_unreachable_database_gives_up_clearly() -> None:
                           interval_s=0.1)
     assert "secret" not in str(caught.value)
     assert isinstance(caught.value, RetryableError)
+
+
+def test_sqlite_savepoint_release_does_not_commit_the_transaction(tmp_path: Path) -> None:
+    # pysqlite on its own emits no BEGIN before a SELECT or SAVEPOINT, so the savepoint would
+    # become the transaction and its RELEASE would commit it: effects durable before the
+    # rest of the transaction (the consumer loop's processed id) and never rolled back.
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with session_scope(engine) as session:
+        session.execute(text("CREATE TABLE t (v INTEGER)"))
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        session.execute(text("SELECT count(*) FROM t"))
+        with session.begin_nested():
+            session.execute(text("INSERT INTO t VALUES (1)"))
+        raise RuntimeError("crash before the commit")
+    with session_scope(engine, read_only=True) as session:
+        assert session.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    engine.dispose()
+
+
+def test_a_read_only_session_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with session_scope(engine) as session:
+        session.execute(text("CREATE TABLE t (v INTEGER)"))
+    with session_scope(engine) as writer:  # holds the write lock until the end of the block
+        writer.execute(text("INSERT INTO t VALUES (1)"))
+        with session_scope(engine, read_only=True) as reader:
+            assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    with session_scope(engine, read_only=True) as reader:
+        assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 1
+    engine.dispose()

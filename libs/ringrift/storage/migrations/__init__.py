@@ -39,6 +39,8 @@ LIBRARY_VERSIONS = HERE / "versions"
 MODEL_MODULES = (
     "ringrift.storage.artifact_index",
     "ringrift.events.idempotency",
+    "ringrift.events.outbox",
+    "ringrift.events.jobs",
 )
 """The modules that declare the library's tables on ``Base``: add yours here, so that
 autogenerate and the schema tests see every table of the trunk."""

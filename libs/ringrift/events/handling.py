@@ -1,0 +1,135 @@
+"""One batch of records in one database transaction, with a savepoint per record.
+
+:func:`handle_batch` opens a transaction, skips the events the group has processed,
+and runs the handler of each other record inside its own savepoint: its effects, its
+outputs (into the outbox) and its job requests (into the jobs table). A record whose
+handler fails is rolled back to its savepoint alone; the records of other partitions are
+still handled and committed, so their side effects are never re-run because of it. The
+records behind a failed one *in the same partition* are not handled in this batch (they
+must wait for it: order per config), and neither are those behind a job request (the
+partition waits for the job). Then the processed ids are recorded and everything commits.
+
+A failure of the database itself (connection lost, server going down) ends the whole
+transaction: nothing of the batch is committed, and the loop retries it as an outage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from confluent_kafka import Message as Record
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ringrift.events import jobstore, outbox
+from ringrift.events.envelope import Event
+from ringrift.events.failures import Failure, classify
+from ringrift.events.idempotency import mark_processed, processed_among
+from ringrift.events.jobs import JobRequest
+from ringrift.events.topics import TopicSpec
+from ringrift.storage.database import session_scope
+
+
+@dataclass
+class Item:
+    """A polled record waiting in its partition's queue."""
+
+    record: Record
+    topic: TopicSpec
+    event: Event[Any] | None
+    poison: BaseException | None = None
+    """Why it can never be handled (undecodable, or the handler said so): dead-letter it."""
+    attempts: int = 0
+    """Failed handler attempts (errors that are neither poison nor outages)."""
+    last_error: BaseException | None = None
+    solo: bool = False
+    """Handle it in a transaction of its own (its batch failed as a whole)."""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.record.topic() or "", self.record.partition() or 0
+
+
+class Result(StrEnum):
+    HANDLED = "handled"
+    SKIPPED = "skipped"
+    """Already processed by the group (a redelivery)."""
+    JOB = "job"
+    """Handled; it asked for long work, recorded in the jobs table."""
+    FAILED = "failed"
+    DEFERRED = "deferred"
+    """Not tried: an earlier record of its partition failed or started a job."""
+
+
+@dataclass
+class Outcome:
+    result: Result = Result.DEFERRED
+    error: BaseException | None = None
+    job_ids: list[str] = field(default_factory=list)
+
+
+Handler = Any  # Callable[[Event, Session], Iterable[Output | JobRequest] | None]
+
+
+def handle_batch(engine: Engine, group: str, handler: Handler, items: list[Item]
+                 ) -> list[Outcome]:
+    """Handle ``items`` (each partition's in order) in one transaction; one outcome each.
+
+    Raises:
+        Exception: the transaction as a whole failed (database away, commit refused);
+            nothing of the batch was committed.
+    """
+    outcomes = [Outcome() for _ in items]
+    with session_scope(engine) as session:
+        seen = processed_among(session, group, [item.event.event_id for item in items
+                                                if item.event is not None])
+        stopped: set[tuple[str, int]] = set()
+        fresh: list[str] = []
+        for outcome, item in zip(outcomes, items, strict=True):
+            assert item.event is not None, "undecodable records are dead-lettered, not handled"
+            if item.key in stopped:
+                continue
+            if item.event.event_id in seen:  # handled before (or twice in this batch)
+                outcome.result = Result.SKIPPED
+                continue
+            try:
+                with session.begin_nested():
+                    outcome.job_ids = _run_handler(session, group, handler, item)
+            except Exception as error:
+                if isinstance(error, DBAPIError) and classify(error) is Failure.OUTAGE:
+                    raise  # the connection itself is gone: the whole batch waits
+                outcome.result, outcome.error = Result.FAILED, error
+                stopped.add(item.key)
+                continue
+            seen.add(item.event.event_id)
+            fresh.append(item.event.event_id)
+            if outcome.job_ids:
+                outcome.result = Result.JOB
+                stopped.add(item.key)
+            else:
+                outcome.result = Result.HANDLED
+        mark_processed(session, group, fresh)
+    return outcomes
+
+
+def _run_handler(session: Session, group: str, handler: Handler, item: Item) -> list[str]:
+    """Run the handler; its outputs into the outbox, its job requests into the jobs table."""
+    assert item.event is not None
+    outputs: list[outbox.Output] = []
+    requests: list[JobRequest] = []
+    for produced in handler(item.event, session) or ():
+        if isinstance(produced, JobRequest):
+            requests.append(produced)
+        elif (isinstance(produced, tuple) and len(produced) == 2
+              and isinstance(produced[0], TopicSpec) and isinstance(produced[1], Event)):
+            outputs.append(produced)
+        else:
+            raise TypeError(f"the handler returned {produced!r}; a handler returns (TopicSpec, "
+                            "Event) outputs and JobRequest items, or None")
+    outbox.enqueue_many(session, outputs)
+    if not requests:
+        return []
+    return jobstore.record_jobs(session, group, item.event, item.record, requests)
