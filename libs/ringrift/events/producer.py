@@ -54,9 +54,14 @@ def partition_key(topic: TopicSpec, event: Event[ProtoMessage]) -> str:
 def partition_for(topic: TopicSpec, event: Event[ProtoMessage]) -> int | None:
     """The partition of ``event`` on ``topic``: the config's registry index on a config-keyed
     topic (modulo its partitions), else None (Kafka hashes the key)."""
+    return partition_for_key(topic, partition_key(topic, event))
+
+
+def partition_for_key(topic: TopicSpec, key: str) -> int | None:
+    """The partition of records keyed ``key`` on ``topic`` (as :func:`partition_for`)."""
     if topic.key is not Key.CONFIG:
         return None
-    index = _CONFIG_INDEX.get(event.config_key)
+    index = _CONFIG_INDEX.get(key)
     return None if index is None else index % topic.partitions
 
 
@@ -138,6 +143,11 @@ class EventProducer:
         """
         self.produce_raw(topic.name, partition_key(topic, event), envelope.encode(event),
                          partition=partition_for(topic, event))
+
+    def tombstone(self, topic: TopicSpec, key: str) -> None:
+        """Queue a deletion of ``key`` from the compacted ``topic`` (a record without value),
+        on the partition the key's values go to; confirmed by :meth:`flush`."""
+        self.produce_raw(topic.name, key, None, partition=partition_for_key(topic, key))
 
     def produce_raw(self, topic: str, key: bytes | str | None, value: bytes | None,
                     headers: Sequence[tuple[str, bytes]] | None = None,

@@ -14,7 +14,7 @@ revision = "example_0001_game_counts"
 down_revision = None
 branch_labels = ("example",)
 # The library's runtime tables come first (processed ids, outbox) in every service database.
-depends_on = "0002_processed_events"
+depends_on = "0003_outbox_jobs"
 
 
 def upgrade() -> None:

@@ -39,7 +39,7 @@ def publish(kafka_settings, topic, events, tombstones=()) -> None:
         for event in events:
             producer.publish(topic, event)
         for key in tombstones:
-            producer.produce_raw(topic.name, key, None)
+            producer.tombstone(topic, key)
 
 
 def models(reader: TableReader) -> dict[str, tuple[str, int]]:
