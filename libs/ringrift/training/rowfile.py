@@ -162,17 +162,6 @@ class RowFile:
         os.close(self.fd)
 
 
-def read_exact(fd: int, buffers: list[memoryview], offset: int, path: Path) -> None:
-    """``preadv`` that fills every buffer or raises.
-
-    Raises:
-        RowFileError: the file ended early (changed on disk since it was opened).
-    """
-    want = sum(len(buffer) for buffer in buffers)
-    if os.preadv(fd, buffers, offset) != want:
-        raise RowFileError(f"row file {path} ended early; delete it and train again")
-
-
 def _encode_header(header: RowFileHeader) -> bytes:
     blob = json.dumps(asdict(header)).encode()
     blob += b" " * (-(_PREFIX.size + len(blob)) % 8)
