@@ -149,6 +149,11 @@ class ConsumerLoop:
         """Ask :meth:`run` to return after the current turn (thread-safe)."""
         self._stop.set()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called (a caller's own loop checks it)."""
+        return self._stop.is_set()
+
     def install_signal_handlers(self) -> None:
         """Stop gracefully on SIGTERM and SIGINT (call from the main thread)."""
         def on_signal(signum: int, _frame: FrameType | None) -> None:

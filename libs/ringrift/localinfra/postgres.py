@@ -172,7 +172,18 @@ def ensure_server(cluster: LocalPostgres | None = None) -> tuple[str, bool]:
         if not is_reachable(url):
             raise RingriftError(f"DATABASE_URL names a server that does not answer: {url}")
         return url, False
-    cluster = cluster or default_cluster()
+    return start_cluster(cluster or default_cluster())
+
+
+def start_cluster(cluster: LocalPostgres) -> tuple[str, bool]:
+    """Start ``cluster``'s server (making the cluster on first use); ``DATABASE_URL`` aside.
+
+    Returns:
+        Its URL, and whether this call started it.
+
+    Raises:
+        RingriftError: it failed to start (the message includes the end of its log).
+    """
     with _locked(cluster):
         if _pg_ctl_status(cluster) == 0:
             if not is_reachable(cluster.url):
@@ -239,6 +250,49 @@ def stop_server(cluster: LocalPostgres | None = None) -> bool:
         if result.returncode != 0:
             raise RingriftError(f"pg_ctl stop failed: {result.stdout.strip()}")
         return True
+
+
+class ThrowawayPostgres:
+    """A private server in a folder of its own, on a port of its own, removed at the end.
+
+    For tests that must stop a database in the middle (an outage) without touching the
+    shared server. The folder is made under ``/tmp`` because, run as root, the server runs
+    as the ``postgres`` user, who cannot enter a test's private ``tmp_path``.
+
+    Args:
+        port: the port (default: a free one).
+    """
+
+    def __init__(self, port: int | None = None) -> None:
+        import tempfile
+
+        from ringrift.localinfra.kafka import free_port
+
+        self._base = Path(tempfile.mkdtemp(prefix="ringrift-pg-", dir="/tmp"))
+        self.cluster = LocalPostgres(self._base, port or free_port())
+
+    @property
+    def url(self) -> str:
+        """The URL of the cluster's ``ringrift`` database."""
+        return self.cluster.url
+
+    def start(self) -> str:
+        """Start the server (initdb on the first start); returns its URL."""
+        return start_cluster(self.cluster)[0]
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown: sessions are ended, as in a restart)."""
+        stop_server(self.cluster)
+
+    def __enter__(self) -> ThrowawayPostgres:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self._base, ignore_errors=True)
 
 
 def server_running(cluster: LocalPostgres | None = None) -> bool:

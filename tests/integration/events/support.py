@@ -4,14 +4,20 @@ with sequence numbers, a recording handler, running loops in threads, polling wi
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from sqlalchemy import Engine, Integer, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from ringrift.events import envelope
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.envelope import Event, new_event
 from ringrift.events.gen.selfplay.v1.selfplay_pb2 import GameCompleted
@@ -116,3 +122,72 @@ class LoopThread:
         assert not self.thread.is_alive(), "the consumer loop did not stop"
         if self.error is not None:
             raise self.error
+
+
+def read_topic(settings: KafkaSettings, topic: str, timeout: float = 60.0
+               ) -> list[tuple[bytes | None, Event]]:
+    """(key, event) of every record on ``topic`` now: all partitions, up to their ends."""
+    return [(record.key(), envelope.decode(record.value()))
+            for record in read_records(settings, topic, timeout)]
+
+
+def read_records(settings: KafkaSettings, topic: str, timeout: float = 60.0) -> list:
+    """Every record on ``topic`` now (all partitions, from the start to the high watermarks)."""
+    reader = Consumer(settings.client_config() | {
+        "group.id": f"reader-{uuid.uuid4().hex}", "enable.auto.commit": False,
+        "enable.partition.eof": True})
+    try:
+        metadata = reader.list_topics(topic, timeout=timeout).topics[topic]
+        ends = {}
+        for partition in metadata.partitions:
+            _, high = reader.get_watermark_offsets(TopicPartition(topic, partition), timeout)
+            if high > 0:
+                ends[partition] = high
+        reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in ends])
+        found: list = []
+        deadline = time.monotonic() + timeout
+        while ends:
+            record = reader.poll(0.5)
+            if record is not None and record.error() is None:
+                found.append(record)
+                if record.offset() + 1 >= ends.get(record.partition(), 0):
+                    ends.pop(record.partition(), None)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"reading {topic} stalled; partitions left: {ends}")
+        return found
+    finally:
+        reader.close()
+
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+NEVER_MS = 600_000
+"""An auto-commit interval no test outlasts: no background commit before a kill."""
+
+
+def start_child(settings: KafkaSettings, topic: TopicSpec, group: str, db: Path, log: Path,
+                *extra: str) -> subprocess.Popen[bytes]:
+    """The consumer child process (``consumer_child.py``), logging to ``log``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.events.consumer_child",
+         "--bootstrap-servers", settings.bootstrap_servers, "--topic", topic.name,
+         "--partitions", str(topic.partitions), "--group", group, "--db", str(db),
+         "--auto-commit-interval-ms", str(NEVER_MS), *extra],
+        cwd=REPO_ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def kill(child: subprocess.Popen[bytes]) -> None:
+    """SIGKILL, and reap."""
+    child.send_signal(signal.SIGKILL)
+    child.wait(30)
+
+
+def terminate(child: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    """SIGTERM; the child must exit 0 (its log is the failure message otherwise)."""
+    child.send_signal(signal.SIGTERM)
+    try:
+        code = child.wait(timeout)
+    except subprocess.TimeoutExpired:
+        kill(child)
+        raise AssertionError(f"no exit within {timeout:.0f} s of SIGTERM:\n{log.read_text()}"
+                             ) from None
+    assert code == 0, log.read_text()

@@ -10,9 +10,6 @@ its offsets, leaves the group and exits 0.
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -30,22 +27,11 @@ from tests.integration.events.support import (
     make_store,
     publish,
     recording_handler,
+    start_child,
     wait_until,
 )
 
 pytestmark = pytest.mark.kafka
-REPO_ROOT = Path(__file__).resolve().parents[3]
-NEVER_MS = 600_000  # an auto-commit interval no test outlasts
-
-
-def _start_child(settings: KafkaSettings, topic: TopicSpec, group: str, db: Path,
-                 log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.events.consumer_child",
-         "--bootstrap-servers", settings.bootstrap_servers, "--topic", topic.name,
-         "--partitions", str(topic.partitions), "--group", group, "--db", str(db),
-         "--auto-commit-interval-ms", str(NEVER_MS)],
-        cwd=REPO_ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
 def _committed(settings: KafkaSettings, topic: TopicSpec, group: str) -> list[int]:
@@ -65,7 +51,7 @@ def test_killed_before_commit_redelivers_and_the_effect_happens_once(
     events = [game_event(key, seq) for seq in range(10) for key in ("square8_2p", "hex8_3p")]
     publish(kafka_settings, topic, events)
 
-    child = _start_child(kafka_settings, topic, group, db, tmp_path / "child.log")
+    child = start_child(kafka_settings, topic, group, db, tmp_path / "child.log")
     try:
         wait_until(lambda: effect_count(engine) == len(events), 120,
                    "the child to handle every event")
@@ -101,7 +87,7 @@ def test_sigterm_finishes_commits_and_leaves_the_group(
     events = [game_event("square8_2p", seq) for seq in range(15)]
     publish(kafka_settings, topic, events)
 
-    child = _start_child(kafka_settings, topic, group, db, tmp_path / "child.log")
+    child = start_child(kafka_settings, topic, group, db, tmp_path / "child.log")
     try:
         wait_until(lambda: effect_count(engine) == len(events), 120, "every event handled")
         child.send_signal(signal.SIGTERM)
