@@ -89,17 +89,15 @@ def _is_empty(board, c):
 
 
 @njit
-def _push_extractions(board, rings, player, buf, n, src, dst, mode, struck):
-    """One move per stack a buried ring can be extracted from after the slide."""
+def _push_extractions(board, rings, player, buf, n, src, dst, mode):
+    """One move per stack holding a buried ring of ``player`` (the extraction choice, R113).
+
+    A struck stack is a candidate like any other: the extraction is made before the
+    strike (see ``apply_recovery``), so the ring directly under its top is still buried.
+    """
     for s in range(board.shape[0]):
-        if board[s, H] < 2:
-            continue
-        k = buried_index(board, rings, s, player)
-        if k < 0:
-            continue
-        if s == struck and k >= board[s, H] - 2:
-            continue  # the strike removes the top ring and would uncover this one
-        buf, n = push(buf, n, MT_RECOVERY, src, dst, mode, 0, s)
+        if board[s, H] >= 2 and buried_index(board, rings, s, player) >= 0:
+            buf, n = push(buf, n, MT_RECOVERY, src, dst, mode, 0, s)
     return buf, n
 
 
@@ -119,7 +117,7 @@ def gen_recovery(board, rings, rays, ray_len, line_dirs, opposite, steps, player
             if length == 0:
                 continue
             first = n
-            buf, n = _push_extractions(board, rings, player, buf, n, src, dst, RM_LINE, -1)
+            buf, n = _push_extractions(board, rings, player, buf, n, src, dst, RM_LINE)
             for i in range(first, min(n, buf.shape[0])):
                 buf[i, 4] = 1
             if length > min_len:
@@ -139,20 +137,26 @@ def gen_recovery(board, rings, rays, ray_len, line_dirs, opposite, steps, player
             if dst < 0 or board[dst, COLL] != 0 or board[dst, MARK] != 0:
                 continue
             if board[dst, H] == 0:
-                buf, n = _push_extractions(board, rings, player, buf, n, src, dst, RM_FALLBACK, -1)
+                buf, n = _push_extractions(board, rings, player, buf, n, src, dst, RM_FALLBACK)
             else:
-                buf, n = _push_extractions(board, rings, player, buf, n, src, dst, RM_STRIKE, dst)
+                buf, n = _push_extractions(board, rings, player, buf, n, src, dst, RM_STRIKE)
     return buf, n
 
 
 @njit
 def apply_recovery(board, rings, players, meta, rays, ray_len, line_dirs, opposite, player,
                    src, dst, mode, option, e, min_len):
-    """Apply a ``recovery_slide`` (rules §11.3)."""
+    """Apply a ``recovery_slide`` (rules §11.3).
+
+    A stack strike extracts first, then strikes. The two commute unless the extraction
+    stack is the struck one and the extracted ring lies directly under its top: striking
+    first would make that ring the top, which an extraction never takes. Both reference
+    engines extract it there, and empty the stack when it had two rings (R113, R115).
+    """
     board[src, MARK] = 0
     if mode == RM_STRIKE:
-        eliminate_top(board, rings, players, meta, dst, 1, player)
         extract_buried(board, rings, players, meta, e, player)
+        eliminate_top(board, rings, players, meta, dst, 1, player)
         return
     board[dst, MARK] = player
     if mode == RM_FALLBACK:
