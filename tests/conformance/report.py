@@ -26,11 +26,10 @@ _ID = re.compile(r"^(?P<test>test_\w+)\[(?P<vid>.+)\]$")
 # The harness owner's analysis of a failing vector, printed under its failure line.
 NOTES: dict[str, str] = {
     "territory_line.overlong_line.step1.square8":
-        "rules §4.3 lists a `process_line` move for every eligible line, overlength included, "
-        "and the §8.3 example shows it for a 5-marker line; the engine offers only "
-        "`choose_line_option` there. What `process_line` does on an overlength line is "
-        "contested (§16 D6: TS no-op, PY collapses all); this vector expects the TS no-op "
-        "(6 markers kept, nothing eliminated).",
+        "a `process_line` on an overlength line chooses no option, which the rules require "
+        "(§8.3, §16 D6): strict `apply_move` refuses it and the trusted path records it as "
+        "TS's no-op, which this vector expects (6 markers kept, nothing eliminated). PY "
+        "would collapse the whole line.",
 }
 
 

@@ -4,9 +4,11 @@
 their cells, eliminations their context). ``find_row`` maps a received ``Move`` to
 the legal row it stands for, reading it the way the rules ask (rules §8.3, §9.3,
 §11.3, wire-format §6.2): the elimination context comes from the phase, an
-under-specified recovery slide takes the first eligible extraction stack, a
-``choose_line_option`` collapsing a whole exact-length line is ``process_line``, and a
-``process_line`` on an overlength line is Option 1 (PY behaviour, rules §16 D6).
+under-specified recovery slide takes the first eligible extraction stack, and a
+``choose_line_option`` collapsing a whole exact-length line is ``process_line``. A
+``process_line`` stands only for an exact-length line: on an overlength line it chooses
+no option, which the rules require (rules §8.3, §16 D6), so it matches no legal row
+(``engine.apply_move`` refuses it; see ``trusted.is_overlength_process_line``).
 """
 
 from __future__ import annotations
@@ -235,9 +237,9 @@ def _line_matches(state: GameState, row: np.ndarray, move: Move) -> bool:
     all_cells = frozenset(line_cells(geo, start, d, 0, length))
     if _cell_set(geo, _line_of_move(move)) != all_cells:
         return False
+    if move.type is MoveType.PROCESS_LINE:  # exact length only (module docstring)
+        return bool(row[0] == C.MT_PROCESS_LINE)
     whole = row[0] == C.MT_PROCESS_LINE or row[4] < 0
-    if move.type is MoveType.PROCESS_LINE:
-        return bool(whole)
     chosen = _cell_set(geo, tuple(move.collapsed_markers)) if move.collapsed_markers else all_cells
     if whole:
         return chosen == all_cells
@@ -245,7 +247,7 @@ def _line_matches(state: GameState, row: np.ndarray, move: Move) -> bool:
 
 
 def _candidate_types(move: Move) -> tuple[int, ...]:
-    if move.type in (MoveType.PROCESS_LINE, MoveType.CHOOSE_LINE_OPTION):
+    if move.type is MoveType.CHOOSE_LINE_OPTION:
         return (C.MT_PROCESS_LINE, C.MT_LINE_OPTION)
     row_type = ROW_TYPE_OF.get(move.type)
     return () if row_type is None else (row_type,)

@@ -27,7 +27,7 @@ from ringrift.game.geometry import (
 from ringrift.game.move import Move, MoveType
 from ringrift.game.state import GameState
 from ringrift.game.territory import find_regions
-from ringrift.game.trusted import is_reference_noop, trusted_row
+from ringrift.game.trusted import is_overlength_process_line, trusted_row
 from ringrift.game.victory import collapsed_by_owner, lps_turn_start, markers_by_owner
 
 _EMPTY_MASK = np.zeros(0, dtype=np.bool_)
@@ -139,6 +139,13 @@ def apply_move(state: GameState, move: Move, *, trust_payload: bool = False,
             §16 D6). For conformance vectors and foreign records; never for play.
         trust_region_payload: older name of ``trust_payload``.
 
+    A ``process_line`` on an overlength line chooses no option, which the rules require
+    there (rules §8.3, §16 D6): it is refused (send ``choose_line_option``), and under
+    ``trust_payload`` it is recorded and collapses nothing. It is never read as Option 1.
+
+    Returns:
+        The state after the move.
+
     Raises:
         IllegalMoveError: the game is over, it is another player's turn, or the move is
             not legal here; the message says which.
@@ -158,11 +165,17 @@ def apply_move(state: GameState, move: Move, *, trust_payload: bool = False,
         legal = state._legal[2] if state._legal else None
         record = legal[index] if legal is not None else row_to_move(state, rows[index], regions)
         return apply_row(state, rows[index], record=record)
+    overlength_line = is_overlength_process_line(state, move, rows)
     if trust_payload or trust_region_payload:
-        if is_reference_noop(state, move, rows):
+        if overlength_line:
             return _record_only(state, move)
         row, region = trusted_row(state, move)
         return apply_row(state, row, region=region, record=move)
+    if overlength_line:
+        raise IllegalMoveError(
+            f"{move.describe()}: the line is longer than {state.line_length}, so process_line "
+            "chooses no option; send choose_line_option with collapsedMarkers = every cell "
+            "(Option 1) or a contiguous block of the line length (Option 2) (rules §8.3, D6)")
     allowed = sorted({m.type.value for m in legal_moves(state)})
     raise IllegalMoveError(
         f"{move.describe()}: not legal in phase {state.phase}; legal move types here: "

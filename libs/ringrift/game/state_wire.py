@@ -139,7 +139,7 @@ def _derive_from_history(state: GameState, history: list[Move]) -> None:
     if phase == C.PH_CAPTURE and last is not None and last.to is not None:
         meta[C.M_ATTACKER] = cell_of(state.geometry, last.to)
     if (phase == C.PH_LINE and last is not None and last.player == state.current_player
-            and _pays_line_reward(last)
+            and _pays_line_reward(last, state.line_length)
             and (state.board[:, C.CTRL] == state.current_player).any()):
         meta[C.M_PENDING_LINE] = 1  # the contract form drops the flag; the history implies it
     if (phase == C.PH_TERRITORY and last is not None and last.player == state.current_player
@@ -149,13 +149,16 @@ def _derive_from_history(state: GameState, history: list[Move]) -> None:
             state.pending_region[_cell(state, pos, "region cell")] = True
 
 
-def _pays_line_reward(move: Move) -> bool:
-    """A line decision that collapses the whole line (exact length or Option 1)."""
+def _pays_line_reward(move: Move, line_length: int) -> bool:
+    """A line decision that collapses the whole line (exact length or Option 1).
+
+    A ``process_line`` on an overlength line collapses nothing (``engine.apply_move``).
+    """
+    line = move.line
     if move.type is MoveType.PROCESS_LINE:
-        return True
+        return line is None or len(line.positions) <= line_length
     if move.type is not MoveType.CHOOSE_LINE_OPTION:
         return False
-    line = move.line
     return not move.collapsed_markers or (line is not None
                                           and set(move.collapsed_markers) == set(line.positions))
 

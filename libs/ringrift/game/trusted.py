@@ -61,11 +61,14 @@ def trusted_row(state: GameState, move: Move) -> tuple[np.ndarray, np.ndarray | 
     raise IllegalMoveError(why)
 
 
-def is_reference_noop(state: GameState, move: Move, rows: np.ndarray) -> bool:
-    """``process_line`` on an overlength line: a no-op in TS's apply path (rules §16 D6).
+def is_overlength_process_line(state: GameState, move: Move, rows: np.ndarray) -> bool:
+    """``move`` is a ``process_line`` naming an overlength line of this position.
 
-    The rules require an explicit ``choose_line_option`` there, so the legal set never
-    contains such a move; trusted replays reproduce the reference behaviour instead.
+    Such a move chooses no option, and the rules want the option chosen explicitly
+    (rules §8.3, §16 D6: use ``choose_line_option``). It therefore never collapses
+    anything: ``engine.apply_move`` refuses it, and the trusted path records it as the
+    no-op TS's apply path makes of it (PY's reading, collapse-all, is not followed). The
+    line is named by ``formedLines`` or, without them, by its first or last cell.
     """
     if move.type is not MoveType.PROCESS_LINE or state.phase != "line_processing" \
             or state.pending_line_reward:

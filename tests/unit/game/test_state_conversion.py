@@ -1,11 +1,21 @@
 """GameState <-> WireState: ring order, counters, and what is re-derived from the history
-(wire-format §4.6); the ``trust_payload`` apply path used for vectors and foreign records."""
+(wire-format §4.6); the ``trust_payload`` apply path used for vectors and foreign records;
+one reading of ``process_line`` on an overlength line (refused; trusted, a no-op)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ringrift.game import GameState, IllegalMoveError, Move, MoveType, apply_move, legal_moves
+from ringrift.game import (
+    Cells,
+    GameState,
+    IllegalMoveError,
+    LineInfo,
+    Move,
+    MoveType,
+    apply_move,
+    legal_moves,
+)
 from tests.unit.game.builders import P, make_state, types
 
 
@@ -73,12 +83,36 @@ def test_pending_line_reward_comes_from_the_history() -> None:
     assert types(state) == {"eliminate_rings_from_stack"}
 
 
-def test_trusted_process_line_on_an_overlength_line_is_a_no_op() -> None:
-    state = make_state(phase="line_processing", stacks={"7,7": [1]},
-                       markers={f"{x},3": 1 for x in range(6)})
-    bare = Move(MoveType.PROCESS_LINE, 1, to=P("0,3"))
-    with pytest.raises(IllegalMoveError):  # the rules want an explicit line option
-        apply_move(state, bare)
-    after = apply_move(state, bare, trust_payload=True)
+def _overlength_line_state(history: list[dict] | None = None):
+    return make_state(phase="line_processing", stacks={"7,7": [1]},
+                      markers={f"{x},3": 1 for x in range(6)}, history=history)
+
+
+def _process_line(formed: bool) -> Move:
+    cells = Cells(P(f"{x},3") for x in range(6))
+    lines = (LineInfo(cells, 1, 6, P("1,0")),) if formed else ()
+    return Move(MoveType.PROCESS_LINE, 1, to=P("0,3"), formed_lines=lines)
+
+
+@pytest.mark.parametrize("formed", [False, True])
+def test_process_line_on_an_overlength_line_is_refused_and_trusted_as_a_no_op(
+        formed: bool) -> None:
+    # One reading (rules §8.3, §16 D6: the option must be chosen explicitly): the move
+    # chooses no option, so it never collapses the line, whether or not it names the cells.
+    state = _overlength_line_state()
+    move = _process_line(formed)
+    with pytest.raises(IllegalMoveError, match="choose_line_option"):
+        apply_move(state, move)
+    after = apply_move(state, move, trust_payload=True)
     assert (after.board == state.board).all() and after.move_count == state.move_count + 1
-    assert after.phase == "line_processing"
+    assert after.phase == "line_processing" and not after.pending_line_reward
+    assert {m.type for m in legal_moves(after)} == {MoveType.CHOOSE_LINE_OPTION}
+
+
+def test_an_overlength_process_line_in_the_history_leaves_no_reward_pending() -> None:
+    line = [{"x": x, "y": 3} for x in range(6)]
+    processed = {"id": "l", "type": "process_line", "player": 1, "to": line[0],
+                 "formedLines": [{"positions": line, "player": 1, "length": 6}]}
+    state = _overlength_line_state([processed])
+    assert not state.pending_line_reward
+    assert {m.type for m in legal_moves(state)} == {MoveType.CHOOSE_LINE_OPTION}
