@@ -2,9 +2,10 @@
 
 Inputs and outputs are the wire formats (``ringrift-wire-format.md``): states in
 contract form, moves as Move objects, games as GameRecords (or traces with an
-``initialState``). Bad input is reported as one line naming the file and the
-field; an illegal move names its index and the reason. The engine is imported
-inside the handlers so that ``ringrift --help`` stays fast.
+``initialState``), one record or a JSONL file of them. Bad input is reported as one
+line naming the file and the field; an illegal move names its index and the reason; a
+JSONL replay reports each bad record on its own summary line and carries on. The
+engine is imported inside the handlers so that ``ringrift --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from ringrift.cli.options import add_config_options, config_from_args
 from ringrift.errors import ConfigurationError
-from ringrift.game.errors import ReplayMismatchError, WireFormatError
+from ringrift.game.errors import IllegalMoveError, ReplayMismatchError, WireFormatError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,14 +28,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     commands = parser.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
 
     replay = commands.add_parser(
-        "replay", help="apply every move of a GameRecord or trace and report the result",
-        description="Replay a GameRecord (.json), or a trace {boardType, numPlayers, "
-        "initialState?, moves}. Exit 0 when every move is legal (and the final state matches "
-        "the record's finalStateHash, when it has one), 1 otherwise.")
-    replay.add_argument("record", type=Path, help="GameRecord or trace JSON file")
+        "replay", help="replay a GameRecord, or a JSONL file of them, and report each result",
+        description="Replay a GameRecord (.json), a trace {boardType, numPlayers, "
+        "initialState?, moves}, or every record of a .jsonl file (one per line). A record of "
+        "RingRift's Python engine that stops mid-turn where its after-every-move victory check "
+        "holds is reported as completed with endedBy after_move_check; one that stops before "
+        "the game is over is incomplete. A .jsonl file prints one summary line per game and a "
+        "totals line, and carries on past bad records. Exit 0 when every record reads, every "
+        "move is legal and every record's winner, outcome and finalStateHash (where given) "
+        "agree with the replay, 1 otherwise.")
+    replay.add_argument("record", type=Path, help="GameRecord or trace JSON file, or a .jsonl "
+                        "file of GameRecords")
     replay.add_argument("--fingerprints", action="store_true",
                         help="print one JSON line per move with its index, fingerprint and "
-                        "compact hash")
+                        "compact hash (one record only)")
     replay.set_defaults(func=_replay)
 
     apply = commands.add_parser("apply", help="apply one move to a state; print the next state",
@@ -82,29 +89,48 @@ def _print_json(value: Any) -> None:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    if args.record.suffix == ".jsonl":
+        return _replay_jsonl(args)
     from ringrift.game.fingerprint import fingerprint, simple_hash
     from ringrift.game.record import loads_record
-    from ringrift.game.replay import final_summary, replay
+    from ringrift.game.replay import ReplayStep, final_summary, replay_record
 
     record = loads_record(_read_text(args.record), str(args.record))
-    state = None
-    for step in replay(record):
-        state = step.state
-        if args.fingerprints:
-            text = fingerprint(step.state)
-            _print_json({"index": step.index, "type": step.move.type.value,
-                         "player": step.move.player, "fingerprint": text,
-                         "hash": simple_hash(text)})
-    if state is None:
-        from ringrift.game.replay import start_state
-        state = start_state(record)
-    summary = final_summary(state)
-    _print_json({"final": True, "moves": len(record.moves), **summary})
-    if record.final_state_hash and record.final_state_hash != summary["hash"]:
-        raise ReplayMismatchError(
-            f"{args.record}: every move is legal but the final state hash is {summary['hash']}, "
-            f"the record says finalStateHash {record.final_state_hash}")
+
+    def print_step(step: ReplayStep) -> None:
+        text = fingerprint(step.state)
+        _print_json({"index": step.index, "type": step.move.type.value,
+                     "player": step.move.player, "fingerprint": text, "hash": simple_hash(text)})
+
+    result = replay_record(record, source=str(args.record),
+                           on_step=print_step if args.fingerprints else None)
+    if result.result == "illegal":
+        raise IllegalMoveError(result.error or "illegal move")
+    if result.final_state is None:  # unreadable: a trace whose initial state is malformed
+        raise WireFormatError(result.error or "unreadable record")
+    _print_json({"final": True, "moves": len(record.moves), "result": result.result,
+                 "endedBy": result.ended_by, **final_summary(result.final_state)})
+    if result.mismatches:
+        raise ReplayMismatchError(f"{args.record}: every move is legal but "
+                                  + "; ".join(result.mismatches))
     return 0
+
+
+def _replay_jsonl(args: argparse.Namespace) -> int:
+    from ringrift.game.replay import ReplayTotals, replay_jsonl
+
+    if args.fingerprints:
+        raise ConfigurationError("--fingerprints replays one record; give a .json file, "
+                                 "not a .jsonl file")
+    totals = ReplayTotals()
+    try:
+        for result in replay_jsonl(args.record):
+            totals.add(result)
+            _print_json(result.summary())
+    except OSError as error:
+        raise ConfigurationError(f"cannot read {args.record}: {error.strerror}") from None
+    _print_json(totals.summary())
+    return 0 if totals.clean else 1
 
 
 def _apply(args: argparse.Namespace) -> int:
@@ -130,8 +156,9 @@ def _legal_moves(args: argparse.Namespace) -> int:
 
 
 def _play(args: argparse.Namespace) -> int:
+    from ringrift.game.random_play import play_random
     from ringrift.game.record import dumps_record
-    from ringrift.game.replay import final_summary, play_random
+    from ringrift.game.replay import final_summary
 
     record, state = play_random(config_from_args(args), args.seed, args.max_moves)
     text = dumps_record(record)

@@ -1,4 +1,5 @@
-"""The public rules API: create a game, list legal moves, apply a move, rank players.
+"""The public rules API: create a game, list legal moves, apply a move, rank players, and
+end a recorded game where RingRift's Python engine ended it (``end_by_after_move_check``).
 
 ``legal_moves``/``apply_move`` work with wire ``Move`` objects and validate every
 received move against the legal set (wire-format §5.4). Search and benchmarks
@@ -180,6 +181,32 @@ def apply_move(state: GameState, move: Move, *, trust_payload: bool = False,
     raise IllegalMoveError(
         f"{move.describe()}: not legal in phase {state.phase}; legal move types here: "
         f"{', '.join(allowed)}")
+
+
+def end_by_after_move_check(state: GameState) -> GameState | None:
+    """The game ended where PY's after-every-move victory check ends it, or ``None``.
+
+    Our play checks victory at turn end (rules §12.1, the spec's timing) and this does
+    not change that. PY checks after every move (§16 D3), so its records often stop
+    mid-turn, e.g. right after a ``choose_territory_option`` or a line reward. A reader
+    of a record calls this on the state after the record's last move: when a victory
+    condition of rules §12.2 holds there, the result is a copy of the state completed with
+    that condition's winner and reason (what PY reports); ``None`` when the game is already
+    over or no condition holds (the record is an incomplete game).
+
+    Args:
+        state: the position after a record's last move.
+
+    Returns:
+        The finished state, or ``None``.
+    """
+    if state.is_terminal:
+        return None
+    child = state.copy()
+    if not phases.end_if_won(child.board, child.rings, child.players, child.meta,
+                             child.geometry_tuple()):
+        return None
+    return child
 
 
 def _cached_index(state: GameState, move: Move) -> int:

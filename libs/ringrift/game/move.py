@@ -206,7 +206,9 @@ class Move:
         placed_on_stack: informational.
         id, timestamp, think_time, move_number, phase: bookkeeping.
         extra: other wire fields, kept verbatim for writing (e.g. ``eliminatedRings``,
-            ``eliminationFromStack``, ``lineIndex``); never mutate it.
+            ``eliminationFromStack``, ``lineIndex``, and fields the move's type does not
+            use, such as PY's ``placementCount: 0`` on a forced elimination); never
+            mutate it.
     """
 
     type: MoveType

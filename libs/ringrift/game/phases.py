@@ -228,13 +228,24 @@ def _finish(meta, winner, reason):
 
 
 @njit
+def end_if_won(board, rings, players, meta, g):
+    """Stamp newly eliminated players, then end the game if a condition of rules §12.2 holds.
+
+    Returns the winner, 0 when the game goes on. Play runs it at turn end only (rules
+    §12.1); readers of PY records also run it after a record's last move (§16 D3).
+    """
+    record_eliminations(board, rings, players, meta)
+    winner, reason = evaluate_victory(board, rings, players, meta, g[0], g[1])
+    if winner:
+        _finish(meta, winner, reason)
+    return winner
+
+
+@njit
 def _turn_end(board, rings, players, meta, g):
     rays, ray_len = g[0], g[1]
     meta[M_TURN_INDEX] += 1
-    record_eliminations(board, rings, players, meta)
-    winner, reason = evaluate_victory(board, rings, players, meta, rays, ray_len)
-    if winner:
-        _finish(meta, winner, reason)
+    if end_if_won(board, rings, players, meta, g):
         return
     meta[M_PLAYER] = next_player(board, rings, players, meta)
     meta[M_PHASE] = PH_PLACEMENT

@@ -25,7 +25,8 @@ from ringrift.configs import BOARD_TYPES, PLAYER_COUNTS
 from ringrift.game.errors import WireFormatError
 from ringrift.game.move import Move
 from ringrift.game.wire import WireState, loads_json, state_from_json, state_to_json
-from ringrift.game.wire_move import move_from_json, move_to_json, read_dict, read_int, read_list
+from ringrift.game.wire_move import move_from_json, move_to_json
+from ringrift.game.wire_values import read_dict, read_int, read_list
 
 GAME_OUTCOMES = frozenset({"ring_elimination", "territory_control", "last_player_standing",
                            "timeout", "resignation", "draw", "abandonment"})

@@ -24,9 +24,8 @@ from typing import Any, Literal
 from ringrift.configs import BOARD_TYPES
 from ringrift.game.errors import WireFormatError
 from ringrift.game.move import Move, Position, position_from_key
-from ringrift.game.wire_move import (
-    move_from_json,
-    move_to_json,
+from ringrift.game.wire_move import move_from_json, move_to_json
+from ringrift.game.wire_values import (
     read_dict,
     read_int,
     read_list,

@@ -1,10 +1,15 @@
 """Move and position JSON (wire-format §1 and §5): read into ``Move``, write back.
 
-Reading is strict about what the rules need (types, players, positions of the
-fields a move type uses) and tolerant about what the format allows: legacy type
-names, ``option`` for ``recoveryOption``, snake_case recovery fields, a ``null``
-or sentinel ``to`` on bookkeeping moves, ``"z": null`` on square positions.
-Every error is a ``WireFormatError`` naming the path of the bad field.
+Reading is strict about what the rules need and blind to what they do not: each
+move type reads only the fields it uses (wire-format §5.2), validating their types,
+players and positions. A field that does not apply to the move's type is never
+validated: PY writes such fields with placeholder values (§5.5, e.g.
+``placementCount: 0`` on a ``forced_elimination``, an arbitrary ``to`` on
+``skip_placement``), so they are kept verbatim in ``Move.extra`` and written back
+unchanged. Also tolerated: legacy type names, ``option`` for ``recoveryOption``,
+snake_case recovery fields, a ``null`` or missing ``to`` on bookkeeping moves,
+``"z": null`` on square positions. Every error is a ``WireFormatError`` naming the
+path of the bad field.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ from ringrift.game.move import (
     MoveType,
     Position,
     Territory,
+)
+from ringrift.game.wire_values import (
+    read_dict,
+    read_int,
+    read_list,
+    read_optional_position,
+    read_position,
+    read_str,
 )
 
 _MOVE_TYPES: dict[str, MoveType] = {t.value: t for t in MoveType} | LEGACY_MOVE_TYPES
@@ -39,70 +52,34 @@ _NEEDS_TARGET = frozenset({MoveType.OVERTAKING_CAPTURE, MoveType.CONTINUE_CAPTUR
 _ELIMINATION_CONTEXTS = frozenset({"line", "territory", "forced", "recovery"})
 _RECOVERY_MODES = frozenset({"line", "fallback", "stack_strike"})
 
-# Wire fields this module maps to ``Move`` attributes; everything else goes to ``extra``.
-_KNOWN_FIELDS = frozenset({
-    "id", "type", "player", "from", "to", "captureTarget", "placementCount", "placedOnStack",
-    "formedLines", "collapsedMarkers", "disconnectedRegions", "eliminationContext",
-    "recoveryMode", "recoveryOption", "option", "collapsePositions", "collapse_positions",
-    "extractionStacks", "extraction_stacks", "timestamp", "thinkTime", "thinkTimeMs",
-    "moveNumber", "phase",
-})
+# The fields each move type uses (wire-format §5.2); a type not listed uses none
+# (bookkeeping and meta moves: their ``to`` is a sentinel).
+_CAPTURE_FIELDS = frozenset({"from", "captureTarget", "to"})
+_RECOVERY_FIELDS = frozenset({"from", "to", "recoveryMode", "recoveryOption", "option",
+                              "collapsePositions", "collapse_positions", "extractionStacks",
+                              "extraction_stacks"})
+_FIELDS_OF: dict[MoveType, frozenset[str]] = {
+    MoveType.PLACE_RING: frozenset({"to", "placementCount", "placedOnStack"}),
+    MoveType.MOVE_STACK: frozenset({"from", "to"}),
+    MoveType.OVERTAKING_CAPTURE: _CAPTURE_FIELDS,
+    MoveType.CONTINUE_CAPTURE_SEGMENT: _CAPTURE_FIELDS,
+    MoveType.RECOVERY_SLIDE: _RECOVERY_FIELDS,
+    MoveType.PROCESS_LINE: frozenset({"to", "formedLines"}),
+    MoveType.CHOOSE_LINE_OPTION: frozenset({"to", "formedLines", "collapsedMarkers"}),
+    MoveType.CHOOSE_TERRITORY_OPTION: frozenset({"to", "disconnectedRegions"}),
+    MoveType.ELIMINATE_RINGS_FROM_STACK: frozenset({"to", "eliminationContext"}),
+    MoveType.FORCED_ELIMINATION: frozenset({"to"}),
+    # Legacy types without a canonical equivalent are never legal; keep their cells readable.
+    MoveType.BUILD_STACK: frozenset({"from", "to"}),
+    MoveType.LINE_FORMATION: frozenset({"to"}),
+    MoveType.TERRITORY_CLAIM: frozenset({"to"}),
+}
+# Fields every move type uses.
+_COMMON_FIELDS = frozenset({"id", "type", "player", "timestamp", "thinkTime", "thinkTimeMs",
+                            "moveNumber", "phase"})
+# Fields some type uses: on another type they are placeholders (kept in ``extra`` unless null).
+_PAYLOAD_FIELDS = frozenset().union(*_FIELDS_OF.values())
 _SENTINEL_JSON = {"x": 0, "y": 0}
-
-
-def _fail(message: str, path: str) -> WireFormatError:
-    return WireFormatError(message, path)
-
-
-def read_int(value: Any, path: str, *, minimum: int | None = None) -> int:
-    """An integer (not a bool) at ``path``, optionally at least ``minimum``."""
-    if type(value) is not int:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise _fail(f"expected an integer, got {value!r}", path)
-    if minimum is not None and value < minimum:
-        raise _fail(f"expected an integer >= {minimum}, got {value}", path)
-    return value
-
-
-def read_str(value: Any, path: str, choices: frozenset[str] | None = None) -> str:
-    """A string at ``path``, optionally one of ``choices``."""
-    if not isinstance(value, str):
-        raise _fail(f"expected a string, got {value!r}", path)
-    if choices is not None and value not in choices:
-        raise _fail(f"unknown value {value!r}; expected one of {', '.join(sorted(choices))}", path)
-    return value
-
-
-def read_dict(value: Any, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _fail(f"expected a JSON object, got {type(value).__name__}", path)
-    return value
-
-
-def read_list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise _fail(f"expected a JSON array, got {type(value).__name__}", path)
-    return value
-
-
-def read_position(value: Any, path: str) -> Position:
-    """A ``{"x", "y", "z"?}`` object; ``"z": null`` is the same as no ``z``."""
-    if type(value) is not dict:
-        raise _fail(f"expected a position object {{x, y[, z]}}, got {value!r}", path)
-    try:
-        x, y = value["x"], value["y"]
-    except KeyError as missing:
-        raise _fail(f"position lacks {missing.args[0]!r}", path) from None
-    z = value.get("z")
-    if type(x) is not int or type(y) is not int or (z is not None and type(z) is not int):
-        raise _fail(f"position coordinates must be integers, got {value!r}", path)
-    return Position(x, y, z)
-
-
-def read_optional_position(value: Any, path: str) -> Position | None:
-    return None if value is None else read_position(value, path)
 
 
 def _read_cells(value: Any, path: str) -> Cells:
@@ -114,7 +91,7 @@ def _read_line(value: Any, path: str) -> LineInfo:
     obj = read_dict(value, path)
     positions = _read_cells(obj.get("positions"), f"{path}.positions")
     if not positions:
-        raise _fail("a line needs at least one position", f"{path}.positions")
+        raise WireFormatError("a line needs at least one position", f"{path}.positions")
     player = read_int(obj.get("player"), f"{path}.player", minimum=1)
     length = obj.get("length", len(positions))
     direction = obj.get("direction")
@@ -126,73 +103,97 @@ def _read_region(value: Any, path: str) -> Territory:
     obj = read_dict(value, path)
     spaces = _read_cells(obj.get("spaces"), f"{path}.spaces")
     if not spaces:
-        raise _fail("a region needs at least one space", f"{path}.spaces")
+        raise WireFormatError("a region needs at least one space", f"{path}.spaces")
     controller = obj.get("controllingPlayer", 0)
     return Territory(spaces, read_int(0 if controller is None else controller,
                                       f"{path}.controllingPlayer"),
                      bool(obj.get("isDisconnected", True)))
 
 
+def _split_fields(obj: dict[str, Any], move_type: MoveType) -> tuple[dict[str, Any],
+                                                                      dict[str, Any] | None]:
+    """The fields ``move_type`` uses, and the rest as ``Move.extra`` (None when empty).
+
+    ``extra`` keeps unknown fields verbatim (diagnostics, ``rrn``, ``mctsPolicy``) and the
+    payload fields of other move types when they hold a value (PY's placeholders, §5.5).
+    """
+    uses = _FIELDS_OF.get(move_type, frozenset())
+    used: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, val in obj.items():
+        if key in uses:
+            used[key] = val
+        elif key not in _COMMON_FIELDS and (key not in _PAYLOAD_FIELDS or val is not None):
+            extra[key] = val
+    return used, extra or None
+
+
 def move_from_json(value: Any, path: str = "move") -> Move:
     """Read one wire-format Move (or a GameRecord MoveRecord, wire-format §6.2).
 
+    Only the fields the move's type uses are read and validated (see the module
+    docstring); the others are kept, unvalidated, in ``Move.extra``.
+
+    Args:
+        value: the decoded JSON object.
+        path: where the move sits in its document, for error messages.
+
+    Returns:
+        The move.
+
     Raises:
         WireFormatError: the move is not an object, names an unknown type, or a field
-            it needs is missing or malformed; the error's ``path`` locates it.
+            its type uses is missing or malformed; the error's ``path`` locates it.
     """
     obj = read_dict(value, path)
     raw_type = obj.get("type")
     move_type = _MOVE_TYPES.get(raw_type) if isinstance(raw_type, str) else None
     if move_type is None:
-        raise _fail(f"unknown move type {raw_type!r}", f"{path}.type")
+        raise WireFormatError(f"unknown move type {raw_type!r}", f"{path}.type")
     player = read_int(obj.get("player"), f"{path}.player", minimum=1)
+    fields, extra = _split_fields(obj, move_type)
 
     def position_field(name: str, required: bool) -> Position | None:
-        raw = obj.get(name)
+        raw = fields.get(name)
         if raw is None:
             if required:
-                raise _fail(f"a {move_type.value} move needs {name!r}", f"{path}.{name}")
+                raise WireFormatError(f"a {move_type.value} move needs {name!r}", f"{path}.{name}")
             return None
         return read_position(raw, f"{path}.{name}")
 
-    if move_type in SENTINEL_TARGET_TYPES:
-        to = None
-    else:
-        to = position_field("to", move_type in _NEEDS_TO)
+    to = position_field("to", move_type in _NEEDS_TO)
     from_pos = position_field("from", move_type in _NEEDS_FROM)
     target = position_field("captureTarget", move_type in _NEEDS_TARGET)
 
-    placement_count = obj.get("placementCount")
+    placement_count = fields.get("placementCount")
     if placement_count is not None:
         placement_count = read_int(placement_count, f"{path}.placementCount", minimum=1)
     elif move_type is MoveType.PLACE_RING:
         placement_count = 1
 
-    lines = obj.get("formedLines")
+    lines = fields.get("formedLines")
     formed_lines = () if lines is None else tuple(
         _read_line(item, f"{path}.formedLines[{i}]")
         for i, item in enumerate(read_list(lines, f"{path}.formedLines")))
-    regions = obj.get("disconnectedRegions")
+    regions = fields.get("disconnectedRegions")
     disconnected = () if regions is None else tuple(
         _read_region(item, f"{path}.disconnectedRegions[{i}]")
         for i, item in enumerate(read_list(regions, f"{path}.disconnectedRegions")))
     # Line and territory payloads may be absent (vectors send only ``to`` or a
     # ``lineIndex``); whether such a move is applicable is the engine's call.
-    if to is None and formed_lines and move_type in (MoveType.PROCESS_LINE,
-                                                     MoveType.CHOOSE_LINE_OPTION):
+    if to is None and formed_lines:
         to = formed_lines[0].positions[0]
-    if to is None and disconnected and move_type is MoveType.CHOOSE_TERRITORY_OPTION:
+    if to is None and disconnected:
         to = disconnected[0].spaces[0]
 
-    collapsed = obj.get("collapsedMarkers")
-    context = obj.get("eliminationContext")
-    mode = obj.get("recoveryMode")
-    option = obj.get("recoveryOption", obj.get("option"))
-    collapse = obj.get("collapsePositions", obj.get("collapse_positions"))
-    extraction = obj.get("extractionStacks", obj.get("extraction_stacks"))
+    collapsed = fields.get("collapsedMarkers")
+    context = fields.get("eliminationContext")
+    mode = fields.get("recoveryMode")
+    option = fields.get("recoveryOption", fields.get("option"))
+    collapse = fields.get("collapsePositions", fields.get("collapse_positions"))
+    extraction = fields.get("extractionStacks", fields.get("extraction_stacks"))
     think_time = obj.get("thinkTime", obj.get("thinkTimeMs"))
-    extra = {key: val for key, val in obj.items() if key not in _KNOWN_FIELDS} or None
-    placed = obj.get("placedOnStack")
+    placed = fields.get("placedOnStack")
     move_id = obj.get("id")
     return Move(
         type=move_type,

@@ -1,12 +1,15 @@
 """``ringrift rules``: play, replay, apply, legal-moves, and one-line errors for bad input.
 
-Checks: ``play`` writes a GameRecord that ``replay --fingerprints`` replays with exit 0,
-one JSON line per move (index, fingerprint, hash) and a final line whose status and
-winner match the game; ``apply`` prints the next state; ``legal-moves`` prints the
-engine's legal moves. Bad input exits 1 or 2 with one stderr line naming what and
-where, never a traceback: malformed JSON, an unknown board, a missing file, an
-off-board cell, a move of the wrong player, an illegal move inside a record (its
-index is named), an unknown ``--board``.
+Checks: ``play`` writes a GameRecord that reads and writes back unchanged and that
+``replay --fingerprints`` replays with exit 0, one JSON line per move (index,
+fingerprint, hash) and a final line whose status and winner match the game; a record
+cut where the after-move victory check holds ends with ``endedBy: after_move_check``;
+a ``.jsonl`` file of played games gives one summary line per game (their final hashes)
+and a totals line, and carries on past illegal, unreadable and incomplete records (exit
+1); ``apply`` prints the next state; ``legal-moves`` prints the engine's legal moves.
+Bad input exits 1 or 2 with one stderr line naming what and where, never a traceback:
+malformed JSON, an unknown board, a missing file, an off-board cell, a move of the wrong
+player, an illegal move inside a record (its index is named), an unknown ``--board``.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import pytest
 from ringrift.cli.main import main
 from ringrift.configs import GameConfig
 from ringrift.game import engine
+from ringrift.game.record import dumps_record, loads_record, record_to_json
 from ringrift.game.wire import state_to_json
 from ringrift.game.wire_move import move_from_json
+from tests.unit.game.py_records import cut_where_a_condition_holds
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], str]:
@@ -176,3 +181,68 @@ def test_replay_a_trace_from_a_given_state(tmp_path: Path, played: Path,
     whole = run(capsys, "replay", str(played), "--fingerprints")[1]
     assert [json.loads(x)["fingerprint"] for x in lines[:6]] == [
         json.loads(x)["fingerprint"] for x in whole[6:12]]
+
+
+def test_play_records_round_trip_exactly(played: Path) -> None:
+    text = played.read_text()
+    assert record_to_json(loads_record(text)) == json.loads(text)
+
+
+def test_replay_jsonl_of_played_games(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "games.jsonl"
+    records = []
+    for seed in range(3):
+        single = tmp_path / f"g{seed}.json"
+        assert main(["rules", "play", "--board", "hex8", "--players", "3", "--seed", str(seed),
+                     "--output", str(single)]) == 0
+        records.append(json.loads(single.read_text()))
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    capsys.readouterr()
+    code, lines, err = run(capsys, "replay", str(path))
+    assert code == 0, err
+    games, totals = [json.loads(x) for x in lines[:-1]], json.loads(lines[-1])
+    assert [g["result"] for g in games] == ["completed"] * 3
+    assert [g["endedBy"] for g in games] == ["turn_end"] * 3
+    assert [g["hash"] for g in games] == [r["finalStateHash"] for r in records]
+    assert [g["winner"] for g in games] == [r["winner"] for r in records]
+    assert [g["source"] for g in games] == [f"{path}:{n}" for n in (1, 2, 3)]
+    assert totals == {"totals": True, "games": 3, "completed": 3, "incomplete": 0, "illegal": 0,
+                      "unreadable": 0, "afterMoveCheck": 0, "mismatched": 0}
+
+
+def test_replay_jsonl_reports_each_bad_record_and_carries_on(
+        tmp_path: Path, played: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = json.loads(played.read_text())
+    illegal = json.loads(played.read_text())
+    illegal["moves"][5]["player"] = 3 - illegal["moves"][5]["player"]
+    partial = dict(record, moves=record["moves"][:9], totalMoves=9, finalStateHash=None)
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join([json.dumps(illegal), "not json", json.dumps(partial),
+                               json.dumps(record)]) + "\n", encoding="utf-8")
+    code, lines, err = run(capsys, "replay", str(path))
+    assert code == 1 and not err
+    games, totals = [json.loads(x) for x in lines[:-1]], json.loads(lines[-1])
+    assert [g["result"] for g in games] == ["illegal", "unreadable", "incomplete", "completed"]
+    assert games[0]["illegalAt"] == 5 and "turn" in games[0]["error"]
+    assert "malformed JSON" in games[1]["error"]
+    assert "winner" in " ".join(games[2]["mismatch"])  # the header still names the winner
+    assert (totals["games"], totals["illegal"], totals["unreadable"], totals["mismatched"]) == (
+        4, 1, 1, 1)
+
+    code, _, err = run(capsys, "replay", str(path), "--fingerprints")
+    assert code == 2 and "--fingerprints" in one_line_error(err)
+
+
+def test_replay_says_the_record_ended_by_the_after_move_check(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record, _, winner, reason = cut_where_a_condition_holds(GameConfig("square8", 2),
+                                                            "ring_elimination")
+    path = tmp_path / "cut.json"
+    path.write_text(dumps_record(record), encoding="utf-8")
+    code, lines, err = run(capsys, "replay", str(path))
+    assert code == 0, err
+    final = json.loads(lines[-1])
+    assert (final["result"], final["endedBy"], final["status"]) == (
+        "completed", "after_move_check", "completed")
+    assert (final["winner"], final["victoryReason"]) == (winner, reason)
+    assert final["fingerprint"].startswith("0:game_over:completed:")
