@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.postgres",
     "tests.fixtures.s3",
+    "tests.fixtures.services",
 ]

@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ringrift.game.cli",
     "ringrift.loop.cli",
     "ringrift.players.cli",
+    "ringrift.service.cli",
 )
 
 

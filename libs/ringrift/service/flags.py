@@ -32,7 +32,7 @@ def build_parser(cls: type[ServiceSettings], prog: str | None = None) -> argpars
     """An argument parser with one flag per setting of ``cls`` and its groups."""
     name = cls.service_name()
     parser = argparse.ArgumentParser(
-        prog=prog or f"ringrift service run {name.name}",
+        prog=prog or f"ringrift service run {name.name}", usage="%(prog)s [FLAG VALUE ...]",
         description=(cls.__doc__ or "").strip() + f"\n\nEvery flag has an env variable "
         f"(service settings: {name.env_prefix}<FIELD>); a flag wins over the env.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
