@@ -304,6 +304,5 @@ class _TopicMissing(Exception):
 
 
 def _describe(error: Exception) -> str:
-    if isinstance(error, KafkaException):
-        return str(error.args[0].str() if error.args else error)
-    return str(error)
+    return str(error.args[0].str()) if isinstance(error, KafkaException) and error.args \
+        else str(error)

@@ -7,12 +7,16 @@ group assigned partitions; a service check (``--require-model``) holds readiness
 current model arrives; ``/healthz`` answers 200; ``/metrics`` shows the backbone's counts,
 handling lag and consumer lag per partition, and the service's own metrics; SIGTERM exits
 0 within the grace period and leaves the group, with the offsets of everything handled
-committed; ``--max-events`` and ``--exit-when-idle`` end the process by themselves; a
+committed; a SIGKILL mid-stream and a restart count every game once; a shutdown that
+outlasts the grace period ends with status 1; ``--max-events`` and ``--exit-when-idle`` end the process by themselves; a
 database at an old schema, an invalid setting and a missing broker address stop it at
 start naming the fix; ``--help`` lists the settings.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -26,10 +30,11 @@ from ringrift.events.gen.selfplay.v1.selfplay_pb2 import GameCompleted
 from ringrift.events.topics import GAME_COMPLETED, MODEL_CURRENT
 from ringrift.storage.database import make_engine, session_scope
 from services.example.tables import GameCount
-from tests.fixtures.services import ServiceEnv
+from tests.fixtures.services import ServiceEnv, ServiceProcess
 from tests.integration.events.support import wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIGS = ("square8_2p", "hex8_3p", "square19_4p")
 
 
@@ -143,6 +148,33 @@ def test_sigterm_exits_0_in_the_grace_period_commits_and_leaves(service_env: Ser
     assert "stopped after 20 event(s)" in service.log()
     assert members(service_env, group) == []
     assert committed(service_env, group) == 20  # only the shutdown commit can have sent them
+
+
+def test_killed_mid_stream_then_restarted_counts_every_game_once(service_env: ServiceEnv
+                                                                 ) -> None:
+    url = service_env.migrate("example")
+    group = f"example-{service_env.namespace}"
+    service_env.publish(GAME_COMPLETED, games(300))
+    first = service_env.start("example", "--consumer-group", group, "--kafka-batch-size", "5")
+    wait_until(lambda: counted(url) >= 40, 120, "some games counted")
+    first.process.kill()  # SIGKILL mid-stream: some handled, offsets not all committed
+    first.wait()
+    again = service_env.start("example", "--consumer-group", group, "--exit-when-idle", "3")
+    assert again.wait(timeout=300) == 0, again.log()
+    assert counted(url) == 300
+
+
+def test_a_shutdown_past_the_grace_period_is_cut_short(service_env: ServiceEnv) -> None:
+    service_env.migrate("example")
+    stubborn = ServiceProcess(
+        [sys.executable, "-m", "tests.integration.services.stubborn_service",
+         "--grace-period-s", "2"], service_env.env("example"), REPO_ROOT,
+        service_env.directory / "stubborn.log")
+    service_env.processes.append(stubborn)
+    stubborn.wait_for("/readyz", 200)
+    stubborn.terminate()
+    assert stubborn.wait(timeout=60) == 1
+    assert "longer than the grace period (2 s)" in stubborn.log()
 
 
 def test_max_events_and_exit_when_idle_end_the_run(service_env: ServiceEnv) -> None:
