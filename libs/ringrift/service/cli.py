@@ -43,7 +43,11 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"no service {args.name!r}; known: "
                                  f"{', '.join(known_services()) or 'none'}")
     module = importlib.import_module(f"services.{name.module}.main")
-    return int(module.main(list(args.service_args)) or 0)
+    # `ringrift --log-level DEBUG service run x` must hold in the service too; a flag after
+    # the name still wins (argparse keeps the last one).
+    logging_flags = ["--log-level", args.log_level, "--log-json" if args.log_json else
+                     "--no-log-json"]
+    return int(module.main([*logging_flags, *args.service_args]) or 0)
 
 
 def _list(_args: argparse.Namespace) -> int:
