@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from ringrift.service.metrics import HEARTBEAT_AGE, SERVICE_READY
+from ringrift.storage.database import session_scope
 
 if TYPE_CHECKING:
     from ringrift.service.runtime import ServiceRuntime
@@ -33,8 +34,9 @@ def register_checks(runtime: ServiceRuntime) -> None:
 
     def database() -> str | None:
         def ping() -> None:
-            with runtime.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            # Read-only: on SQLite a writing transaction would wait for the writers' lock.
+            with session_scope(runtime.engine, read_only=True) as session:
+                session.execute(text("SELECT 1"))
         try:
             probe_pool.submit(ping).result(timeout=DATABASE_PROBE_TIMEOUT_S)
         except FutureTimeout:

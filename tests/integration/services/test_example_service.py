@@ -52,7 +52,7 @@ def current_model(config_key: str, revision: int):
 def counted(url: str) -> int:
     engine = make_engine(url)
     try:
-        with session_scope(engine) as session:
+        with session_scope(engine, read_only=True) as session:
             return int(session.scalar(select(func.coalesce(func.sum(GameCount.games), 0))))
     finally:
         engine.dispose()
