@@ -25,8 +25,10 @@ RUN pip install --no-deps . \
     && chown -R ringrift:ringrift /var/lib/ringrift
 
 # A named volume mounted here starts with this ownership, so the unprivileged user can write.
+# With an s3:// store (RINGRIFT_ARTIFACT_DIR), verified local copies go to the cache in /tmp.
 VOLUME ["/var/lib/ringrift/artifacts"]
-ENV RINGRIFT_ARTIFACT_DIR=/var/lib/ringrift/artifacts
+ENV RINGRIFT_ARTIFACT_DIR=/var/lib/ringrift/artifacts \
+    RINGRIFT_ARTIFACT_CACHE=/tmp/ringrift-artifact-cache
 
 USER ringrift
 CMD ["ringrift", "--help"]

@@ -8,8 +8,9 @@ RINGRIFT := .venv/bin/ringrift
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help env lock test test-unit test-integration lint proto topics kafka-up kafka-down \
-        db-up db-down migrate run bench-events bench-rules bench-learn bench-train clean
+.PHONY: help env lock test test-unit test-integration test-deploy deploy-tools deploy-generate \
+        deploy-check lint proto topics kafka-up kafka-down db-up db-down migrate run \
+        bench-events bench-rules bench-learn bench-train clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -21,8 +22,23 @@ lock: ## re-resolve requirements.in into requirements.lock
 	@python3 -m venv /tmp/ringrift-lock && /tmp/ringrift-lock/bin/pip install -q -r requirements.in \
 	  && /tmp/ringrift-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==' > requirements.lock && rm -rf /tmp/ringrift-lock
 
-test: env lint db-up ## lint, then every test: unit, integration (real Kafka + PostgreSQL), conformance
-	DATABASE_URL=$$($(RINGRIFT) infra postgres url) $(PY) -m pytest $(PYTEST_ARGS)
+DEPLOY_TESTS := tests/unit/deploy tests/integration/deploy
+
+test: env lint db-up test-deploy ## lint, the deploy checks, then every other test: unit, integration (real Kafka + PostgreSQL + S3), conformance
+	DATABASE_URL=$$($(RINGRIFT) infra postgres url) $(PY) -m pytest \
+	  $(addprefix --ignore=,$(DEPLOY_TESTS)) $(PYTEST_ARGS)
+
+test-deploy: env deploy-tools ## the deploy checks: overlays, schemas, dry run on a real kube-apiserver, compose, Prometheus, Grafana
+	$(PY) -m pytest $(DEPLOY_TESTS) $(PYTEST_ARGS)
+
+deploy-tools: env ## install or build the deploy checks' tools once (cached in ~/.cache/ringrift/tools; ~15 min the first time)
+	$(RINGRIFT) deploy tools
+
+deploy-generate: env ## rewrite the deploy files generated from the registries (KafkaTopics, workloads, ...)
+	$(RINGRIFT) deploy generate
+
+deploy-check: env ## render every overlay, schema-check it and dry-run it on a local kube-apiserver
+	$(RINGRIFT) deploy check --server
 
 test-unit: env ## run the tests that start no process
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

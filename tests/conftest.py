@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.s3",
     "tests.fixtures.services",
+    "tests.fixtures.deploy",
 ]

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ringrift.loop.cli",
     "ringrift.players.cli",
     "ringrift.service.cli",
+    "ringrift.deploy.cli",
 )
 
 

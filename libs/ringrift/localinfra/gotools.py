@@ -9,10 +9,10 @@ everything a fresh machine would otherwise fetch and compile again.
 
 kube-apiserver cannot be ``go install``-ed: ``k8s.io/kubernetes`` replaces its 30-odd
 staging modules with ``./staging/...`` directories, which Go refuses outside the
-module itself. :func:`kube_apiserver` writes a small wrapper module that requires
+module itself. :func:`kubernetes_command` writes a small wrapper module that requires
 ``k8s.io/kubernetes`` and points each staging module at its published ``v0.X.Y``
-release instead, then builds ``cmd/kube-apiserver`` from it (about 12 minutes of
-compilation on two cores the first time).
+release instead, then builds ``cmd/kube-apiserver`` (or ``cmd/kubectl``) from it (about
+12 minutes of compilation on two cores the first time).
 """
 
 from __future__ import annotations
@@ -78,25 +78,24 @@ def download_module(module: str, version: str) -> Path:
     return Path(json.loads(output)["Dir"])
 
 
-def kube_apiserver(version: str = KUBERNETES_VERSION) -> Path:
-    """The path of a ``kube-apiserver`` binary of ``version``, built on first use."""
+def kubernetes_command(name: str, version: str = KUBERNETES_VERSION) -> Path:
+    """The path of ``k8s.io/kubernetes/cmd/<name>`` (``kube-apiserver``, ``kubectl``) of
+    ``version``, built on first use through the wrapper module."""
     def make(scratch: Path) -> None:
         env = go_env()
         work = scratch / "module"
         work.mkdir()
         upstream = _module_file("k8s.io/kubernetes", version, env)
         (work / "go.mod").write_text(wrapper_go_mod(upstream, version))
-        package = "k8s.io/kubernetes/cmd/kube-apiserver"
-        run(["go", "get", f"{package}@{version}"], what="resolving kube-apiserver", env=env,
-            cwd=work)
+        package = f"k8s.io/kubernetes/cmd/{name}"
+        run(["go", "get", f"{package}@{version}"], what=f"resolving {name}", env=env, cwd=work)
         major, minor = version.lstrip("v").split(".")[:2]
         ldflags = " ".join(f"-X k8s.io/component-base/version.{key}={value}" for key, value in (
             ("gitVersion", version), ("gitMajor", major), ("gitMinor", minor)))
         run(["go", "build", "-trimpath", "-ldflags", f"-s -w {ldflags}", "-o",
-             str(scratch / "kube-apiserver"), package], what="building kube-apiserver", env=env,
-            cwd=work)
+             str(scratch / name), package], what=f"building {name}", env=env, cwd=work)
         shutil.rmtree(work)
-    return ensure_directory(f"kube-apiserver-{version}", make) / "kube-apiserver"
+    return ensure_directory(f"{name}-{version}", make) / name
 
 
 def _module_file(module: str, version: str, env: dict[str, str]) -> str:

@@ -12,6 +12,8 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from ringrift.errors import RingriftError
 from ringrift.localinfra.kafka import port_open
@@ -76,3 +78,21 @@ class ServerProcess:
         if not self.log_path.exists():
             return f"(no {self.name} log)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Launcher:
+    """Base of the launchers: ``with Launcher(...) as server`` starts it and stops it again."""
+
+    def start(self) -> object:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from ringrift.localinfra import gotools
 from ringrift.localinfra.kafka import free_port
-from ringrift.localinfra.process import ServerProcess
+from ringrift.localinfra.process import Launcher, ServerProcess
 
 REGION = "us-east-1"
 
 
-class LocalS3Server:
+class LocalS3Server(Launcher):
     """versitygw over ``data_dir`` on ``127.0.0.1``; a context manager.
 
     Args:
@@ -65,14 +64,6 @@ class LocalS3Server:
 
     def create_bucket(self, name: str) -> None:
         self.client().create_bucket(Bucket=name)
-
-    def __enter__(self) -> LocalS3Server:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     def start(self) -> str:
         """Build versitygw if needed, start it, wait until it accepts connections.

@@ -66,6 +66,7 @@ def ensure_directory(name: str, make: Callable[[Path], None]) -> Path:
         scratch = Path(tempfile.mkdtemp(dir=tools_dir(), prefix=f".{name}."))
         try:
             make(scratch)
+            scratch.chmod(0o755)  # mkdtemp made it private; tools are for every user
             scratch.rename(final)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
