@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 .DEFAULT_GOAL := help
 .PHONY: help env lock test test-unit test-integration test-deploy deploy-tools deploy-generate \
         deploy-check lint proto topics kafka-up kafka-down db-up db-down migrate run \
-        bench-events bench-rules bench-learn bench-train clean
+        bench-events bench-rules bench-learn bench-train bench-gate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ bench-learn: env ## self-play positions/s with Gumbel search + network in lockst
 
 bench-train: env ## trainer samples/s and peak RSS over windows of 1x and 10x the size (CPU, square8; BENCH_ARGS=...)
 	$(PY) benchmarks/bench_train.py $(BENCH_ARGS)
+
+bench-gate: env ## the promotion gate's pass probability and games to a decision per Elo, simulated (BENCH_ARGS=...)
+	$(PY) benchmarks/bench_gate.py $(BENCH_ARGS)
 
 db-up: env ## start a local PostgreSQL server (installs it from Debian's packages if missing)
 	$(RINGRIFT) infra postgres start

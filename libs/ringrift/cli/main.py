@@ -27,7 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ringrift.storage.cli",
     "ringrift.game.cli",
     "ringrift.loop.cli",
-    "ringrift.players.cli",
+    "ringrift.evaluation.cli",
     "ringrift.service.cli",
     "ringrift.deploy.cli",
 )

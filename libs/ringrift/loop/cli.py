@@ -29,8 +29,8 @@ _OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--batch-size", "batch_size", "training batch size"),
     ("--learning-rate", "learning_rate", "peak learning rate"),
     ("--window", "window", "train on the shards of this many recent generations"),
-    ("--gate", "gate_min_score", "promote the new model to self-play when it scores at least "
-     "this against the current self-play model"),
+    ("--gate", "gate_min_score", "promote the new model to self-play when its score by rank "
+     "against the current self-play model is at least this"),
     ("--concurrency", "concurrency", "games played in lockstep (one network call per tick)"),
     ("--max-moves", "max_moves", "safety cap on moves per game"),
     ("--seed", "seed", "base seed of the run"),

@@ -4,16 +4,17 @@ Each stage ends by saving the loop state, so a killed run resumes at the stage i
 (:mod:`ringrift.loop.state`). Self-play uses the current *best* model (a uniform evaluator
 before any exists); training continues the *latest candidate*'s line over a window of recent
 shards, KataGo-style, whether or not that candidate was promoted; the gate decides only which
-model self-play uses next: a candidate is promoted when its score against the current self-play
-model is at least ``gate_min_score``.
+model self-play uses next: a candidate is promoted when its score by rank against the current
+self-play model is at least ``gate_min_score``. Models are loaded, matches played and the gate
+computed by :mod:`ringrift.evaluation`, the package the evaluator service uses.
 
 Why a point estimate and not a confidence bound: a Wilson lower bound above 0.5 over 40 games
 needs 27 wins, so a candidate truly 70 Elo stronger got through 21% of the time and self-play
 sat on one old model (or on the uniform evaluator, whose near-uniform targets teach nothing)
 for many generations. Scoring at least half promotes such a candidate 93% of the time; one
 35 Elo weaker still slips through about a third of the time, which self-play tolerates because
-training continues the candidates' line anyway. The pipeline's promoter, whose decision serves
-users, is the place for a sequential test with controlled error rates.
+training continues the candidates' line anyway. The pipeline's evaluator, whose decision serves
+users, gates with the sequential test (:mod:`ringrift.evaluation.gate`).
 """
 
 from __future__ import annotations
@@ -25,13 +26,25 @@ from typing import Any
 
 import numpy as np
 
-from ringrift.encoding import ENCODER_VERSION, Encoder
-from ringrift.loop.evaluation import evaluate_candidate
+from ringrift.encoding import Encoder
+from ringrift.evaluation import (
+    HEURISTIC_ID,
+    RANDOM_ID,
+    MatchOptions,
+    MatchPlan,
+    MatchSummary,
+    baseline_player,
+    baselines_due,
+    load_for_play,
+    play_match,
+    point_estimate_decision,
+    policy_player,
+    search_player,
+)
 from ringrift.loop.settings import LoopSettings
 from ringrift.loop.state import GenerationRow, LoopState, save_state
-from ringrift.players import Record
-from ringrift.search import Evaluator, GumbelConfig, UniformEvaluator, engine_rules
-from ringrift.search.network import NetworkEvaluator
+from ringrift.players.base import Player
+from ringrift.search import GameRules, GumbelConfig, engine_rules
 from ringrift.selfplay import SelfPlaySettings, play_games
 from ringrift.selfplay.samples import write_game_records, write_games_shard
 
@@ -41,17 +54,6 @@ def artifact_paths(run_dir: Path, generation: int) -> dict[str, Path]:
     return {"shard": run_dir / "shards" / f"{name}.npz",
             "games": run_dir / "games" / f"{name}.jsonl",
             "model": run_dir / "models" / f"{name}.pt"}
-
-
-def load_evaluator(path: str | None, settings: LoopSettings) -> Evaluator:
-    """A network evaluator for checkpoint ``path``, or uniform when there is no model yet."""
-    if path is None:
-        return UniformEvaluator()
-    from ringrift.models import load_checkpoint
-
-    loaded = load_checkpoint(path, config=settings.config, encoder_version=ENCODER_VERSION,
-                             device=settings.device or "cpu")
-    return NetworkEvaluator(loaded, Encoder.for_config(settings.config), device=settings.device)
 
 
 def run_generation(settings: LoopSettings, state: LoopState, row: GenerationRow,
@@ -75,7 +77,8 @@ def run_generation(settings: LoopSettings, state: LoopState, row: GenerationRow,
     if row.stage == "selfplay":
         began = time.perf_counter()
         log(f"generation {row.generation}: self-play, {settings.games_per_generation} games")
-        evaluator = load_evaluator(state.best_model, settings)
+        evaluator = load_for_play(state.best_model, config=config,
+                                  device=settings.device).evaluator
         batch = play_games(new_game, rules, evaluator, settings.games_per_generation,
                            SelfPlaySettings(GumbelConfig(simulations=settings.simulations),
                                             max_moves=settings.max_moves,
@@ -112,35 +115,47 @@ def run_generation(settings: LoopSettings, state: LoopState, row: GenerationRow,
     if row.stage == "evaluate":
         began = time.perf_counter()
         log(f"generation {row.generation}: evaluating {row.candidate_id}")
-        summary = evaluate_candidate(
-            load_evaluator(row.candidate, settings), load_evaluator(state.best_model, settings),
-            rules=rules, new_game=new_game, num_players=config.num_players,
-            games=settings.eval_games, simulations=settings.eval_simulations, seed=seed + 7,
-            baselines=_baselines_due(row.generation, settings),
-            heuristic=settings.heuristic_eval, concurrency=settings.concurrency,
-            max_moves=settings.max_moves)
-        row.vs_previous = _triple(summary.vs_previous)
-        row.vs_random = _triple(summary.vs_random)
-        row.vs_heuristic = _triple(summary.vs_heuristic)
-        row.policy_vs_random = _triple(summary.policy_vs_random)
-        row.promoted = summary.vs_previous.score >= settings.gate_min_score
+        _evaluate(settings, state, row, rules, new_game, seed + 7)
         if row.promoted:
             state.best_model = row.candidate
             state.best_model_id = row.candidate_id
         finish_stage("done", began)
 
 
-def _baselines_due(generation: int, settings: LoopSettings) -> bool:
-    """Baseline matches run on generation 1, every ``baseline_every`` and at the last."""
-    return (generation == 1 or generation % settings.baseline_every == 0
-            or generation == settings.generations)
+def _evaluate(settings: LoopSettings, state: LoopState, row: GenerationRow, rules: GameRules,
+              new_game: Callable[[], Any], seed: int) -> None:
+    """The gate match against the self-play model, and the baselines when they are due.
 
+    The candidate plays under search as in self-play: against the current self-play model
+    (the gate), the random and heuristic players; its network alone plays random. Each match
+    is ``eval_games`` games in whole rounds, the candidate in every seat equally often.
+    """
+    config = settings.config
+    candidate = load_for_play(row.candidate, config=config, device=settings.device)
+    previous = load_for_play(state.best_model, config=config, device=settings.device)
+    simulations = settings.eval_simulations
+    me = search_player(candidate, rules, simulations)
 
-def _triple(record: Record | None) -> list[float] | None:
-    if record is None:
-        return None
-    low, high = record.interval
-    return [record.score, low, high]
+    def match(opponent: Player, offset: int, label: str, player: Player = me) -> MatchSummary:
+        plan = MatchPlan.from_games(config.num_players, seed + offset,
+                                    batch_games=settings.eval_games,
+                                    max_games=settings.eval_games)
+        options = MatchOptions(settings.concurrency, settings.max_moves, label)
+        return play_match(plan, player, opponent, new_game, rules, options=options).summary()
+
+    gate = point_estimate_decision(
+        match(search_player(previous, rules, simulations), 1, "eval vs previous"),
+        settings.gate_min_score)
+    row.vs_previous, row.promoted = gate.summary.triple(), gate.passed
+    if not baselines_due(row.generation, settings.baseline_every,
+                         last=row.generation == settings.generations):
+        return
+    random = baseline_player(RANDOM_ID, rules)
+    row.vs_random = match(random, 2, "eval vs random").triple()
+    if settings.heuristic_eval:
+        row.vs_heuristic = match(baseline_player(HEURISTIC_ID, rules), 3, "eval vs heuristic").triple()
+    row.policy_vs_random = match(random, 4, "eval policy vs random",
+                                 player=policy_player(candidate)).triple()
 
 
 def _window(state: LoopState, generation: int, settings: LoopSettings) -> list[str]:

@@ -33,7 +33,8 @@ class LoopSettings:
     eval_simulations: int = 16
     """Simulations per move of the search players in evaluation matches."""
     eval_games: int = 20
-    """Games per evaluation match (candidate vs previous, vs random, vs heuristic)."""
+    """Games per evaluation match (candidate vs previous, vs random, vs heuristic), rounded up
+    to whole rounds (the candidate in every seat equally often; pairs for 2 players)."""
     baseline_every: int = 4
     """Play the baseline matches (random, heuristic, policy-only) every this many generations
     and at the last one; the gate match against the current self-play model is played every
@@ -48,9 +49,10 @@ class LoopSettings:
     window: int = 6
     """Train on the shards of the last ``window`` generations."""
     gate_min_score: float = 0.5
-    """Promote a candidate when its score (a draw counts half) against the current self-play
-    model is at least this; otherwise self-play keeps the current model. See
-    :mod:`ringrift.loop.generation` for why this is a point estimate."""
+    """Promote a candidate when its score by rank (a draw counts half;
+    :mod:`ringrift.evaluation.scores`) against the current self-play model is at least this;
+    otherwise self-play keeps the current model. See :mod:`ringrift.loop.generation` for why
+    this is a point estimate."""
     concurrency: int = 64
     """Games advanced in lockstep; their leaf positions share one network call."""
     max_moves: int = 600

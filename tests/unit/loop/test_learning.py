@@ -3,7 +3,7 @@
 With fixed seeds and a tiny budget on square8 2-player: self-play games with search over a
 uniform evaluator are written to a shard, a ``tiny`` network is trained on it, and the trained
 network, playing with a small Gumbel search, must beat the random player significantly
-(Wilson 95% lower bound of its score over 0.5). The same test can fail, and is checked to: the
+(95% lower bound of its score over 0.5). The same test can fail, and is checked to: the
 untrained network of the same seed under the same search does *not* beat random significantly
 (its random values mislead the search), so what wins is what training put into the weights.
 
@@ -18,8 +18,9 @@ import torch
 
 from ringrift.configs import GameConfig
 from ringrift.encoding import ENCODER_VERSION, Encoder
+from ringrift.evaluation import MatchOptions, MatchPlan, play_match
 from ringrift.models import build_model, load_checkpoint
-from ringrift.players import RandomPlayer, SearchPlayer, play_match
+from ringrift.players import RandomPlayer, SearchPlayer
 from ringrift.search import GumbelConfig, UniformEvaluator
 from ringrift.search.network import NetworkEvaluator
 from ringrift.selfplay import SelfPlaySettings, play_games
@@ -38,9 +39,9 @@ EVAL_GAMES = 40
 
 def win_record(evaluator, rules):
     player = SearchPlayer(evaluator, rules, GumbelConfig(simulations=SIMULATIONS), name="model")
-    result = play_match([player, RandomPlayer()], engine.new_game(), rules, EVAL_GAMES, seed=1,
-                        max_moves=600)
-    return result.records[0]
+    plan = MatchPlan.from_games(2, 1, batch_games=EVAL_GAMES, max_games=EVAL_GAMES)
+    return play_match(plan, player, RandomPlayer(), engine.new_game(), rules,
+                      options=MatchOptions(max_moves=600)).summary()
 
 
 def test_trained_model_beats_random_and_untrained_does_not(tmp_path):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ringrift.players import RandomPlayer, play_match
+from ringrift.evaluation import MatchPlan, play_match
+from ringrift.players import RandomPlayer
 from ringrift.players.heuristic import HeuristicPlayer, evaluate_position
 from tests.utils import engine
 
@@ -39,9 +40,10 @@ def test_finished_game_scores_win_and_loss():
 @pytest.mark.slow
 def test_heuristic_beats_random():
     rules = engine.rules()
-    result = play_match([HeuristicPlayer(rules), RandomPlayer()], engine.new_game(), rules, 16,
-                        seed=11)
-    assert result.records[0].interval[0] > 0.5
+    plan = MatchPlan.from_games(2, 11, batch_games=16, max_games=16)
+    summary = play_match(plan, HeuristicPlayer(rules), RandomPlayer(), engine.new_game(),
+                         rules).summary()
+    assert summary.games == 16 and summary.interval[0] > 0.5
 
 
 @pytest.mark.parametrize("players", [3, 4])
