@@ -109,8 +109,10 @@ class ConsumerLoop:
         self._parts: dict[tuple[str, int], PartitionState] = {}
         self._paused: set[tuple[str, int]] = set()
         self._failed_jobs: list[JobOutcome] = []
+        self._dead_letter_topics: set[str] = set()  # known to exist
         self._lock = threading.Lock()  # guards what status() and consumer_lag() read
-        self._client_lock = threading.Lock()  # close() against consumer_lag()'s broker calls
+        self._lag_lock = threading.Lock()  # consumer_lag()'s own client, against close()
+        self._lag_client: Consumer | None = None
         self._stop = threading.Event()
         self._started = self._closed = False
         self._rebalances = 0
@@ -195,8 +197,10 @@ class ConsumerLoop:
         finally:
             if self._started:
                 self._commit()
-            with self._client_lock:  # consumer_lag() may be asking from another thread
-                self._consumer.close()
+            self._consumer.close()
+            with self._lag_lock:
+                if self._lag_client is not None:
+                    self._lag_client.close()
             log.info("left consumer group", extra={"group": self.group})
 
     # ---- one turn --------------------------------------------------------------------
@@ -382,6 +386,17 @@ class ConsumerLoop:
     def _send_letter(self, part: PartitionState, source: SourceRecord,
                      error: BaseException | str, attempts: int) -> bool:
         letter = self._letters.letter(source, error, attempts)
+        if letter.topic not in self._dead_letter_topics:
+            # Sending to a missing topic fails only after librdkafka's metadata wait (30 s),
+            # and every retry would queue another copy: ask first.
+            exists = self._producer.topic_exists(letter.topic, self.settings.connect_timeout_s)
+            if not exists:
+                self._outage(part, RuntimeError(
+                    f"dead-letter topic {letter.topic} does not exist; create it with "
+                    "`ringrift events topics create`" if exists is False else
+                    f"no broker answered about {letter.topic}"))
+                return False
+            self._dead_letter_topics.add(letter.topic)
         failure = self._deliver(letter)
         if failure is not None and failure.code() in _SIZE_ERRORS:
             log.warning("dead letter of %s[%d]@%d too large (%s); writing it without its "
@@ -389,11 +404,9 @@ class ConsumerLoop:
             failure = self._deliver(self._letters.minimal(source, error, attempts))
         if failure is None:
             return True
-        reason = (f"cannot write the dead letter to {letter.topic}: {failure.str()} "
-                  f"({failure.name()})")
-        if failure.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
-            reason += "; create it with `ringrift events topics create`"
-        self._outage(part, RuntimeError(reason))
+        self._dead_letter_topics.discard(letter.topic)  # ask again next time: deleted?
+        self._outage(part, RuntimeError(f"cannot write the dead letter to {letter.topic}: "
+                                        f"{failure.str()} ({failure.name()})"))
         return False
 
     def _deliver(self, record: RawRecord) -> KafkaError | None:
@@ -600,27 +613,33 @@ class ConsumerLoop:
     def consumer_lag(self, timeout_s: float = 5.0) -> dict[tuple[str, int], int]:
         """Records not yet finished per assigned partition (high watermark - next offset).
 
-        Callable from another thread (a metrics scrape); sets the ``CONSUMER_LAG`` gauge.
+        Callable from another thread (a metrics scrape): it asks the broker through a
+        client of its own (a librdkafka consumer must not be called from two threads at
+        once), never joins the group, and sets the ``CONSUMER_LAG`` gauge.
         """
         with self._lock:
             parts = [(p.key, p.next_offset) for p in self._parts.values()]
         lags: dict[tuple[str, int], int] = {}
-        for (topic, partition), next_offset in parts:
-            tp = TopicPartition(topic, partition)
-            with self._client_lock:
-                if self._closed:
-                    return {}
+        with self._lag_lock:
+            if self._closed:
+                return {}
+            if self._lag_client is None:
+                self._lag_client = Consumer(self.settings.client_config() | {
+                    "group.id": self.group, "client.id": f"{self.service}-lag",
+                    "enable.auto.commit": False})
+            for (topic, partition), next_offset in parts:
+                tp = TopicPartition(topic, partition)
                 try:
-                    low, high = self._consumer.get_watermark_offsets(tp, timeout=timeout_s)
-                    if next_offset is None:
-                        [committed] = self._consumer.committed([tp], timeout=timeout_s)
+                    low, high = self._lag_client.get_watermark_offsets(tp, timeout=timeout_s)
+                    if next_offset is None:  # nothing finished yet: where the group stands
+                        [committed] = self._lag_client.committed([tp], timeout=timeout_s)
                         next_offset = committed.offset if committed.offset >= 0 else low
                 except KafkaException as error:  # broker away: no figure this time
                     log.debug("no lag for %s[%d]: %s", topic, partition, error)
                     continue
-            lags[(topic, partition)] = max(0, high - max(next_offset, low))
-            metrics.CONSUMER_LAG.labels(self.group, topic, str(partition)).set(
-                lags[(topic, partition)])
+                lags[(topic, partition)] = max(0, high - max(next_offset, low))
+                metrics.CONSUMER_LAG.labels(self.group, topic, str(partition)).set(
+                    lags[(topic, partition)])
         return lags
 
     def _context(self, item: Item) -> dict[str, object]:

@@ -50,6 +50,7 @@ REPLAYED_FROM = "ringrift.replayed-from"
 """On a replayed record: ``<dlq topic>:<partition>:<offset>`` of the letter it came from.
 Not a ``dlq.`` header, so a replayed record that fails again keeps it in its new letter."""
 _OVERHEAD_BYTES = 512  # record and batch framing, header lengths: generous on purpose
+_MIN_MESSAGE_BYTES = 200  # a letter always says why, or it is a minimal one
 
 
 def dlq_topic(original: str) -> str:
@@ -96,13 +97,13 @@ class DeadLetterWriter:
         used = (_OVERHEAD_BYTES + len(source.key or b"") + len(source.value or b"")
                 + sum(len(k) + len(v or b"") for k, v in kept)
                 + sum(len(k) + len(v) for k, v in base) + len(ERROR_MESSAGE) + len(STACK_TRACE))
-        room = max(0, self._max_bytes - used)
+        room = self._max_bytes - used
+        if room < min(len(message.encode()), _MIN_MESSAGE_BYTES):
+            return self.minimal(source, error, attempts)  # no room to say why: drop the value
         # The trace may take up to half the room; the message gets the rest first.
         trace_share = min(len(trace.encode()), room // 2)
-        message_bytes = _cut(message.encode(), room - trace_share)
-        trace_bytes = _cut(trace.encode(), max(0, room - len(message_bytes)))
-        if used + len(message_bytes) > self._max_bytes:
-            return self.minimal(source, error, attempts)
+        message_bytes = _cut(message.encode(), max(room - trace_share, _MIN_MESSAGE_BYTES))
+        trace_bytes = _cut(trace.encode(), max(0, room - len(message_bytes)), keep_tail=True)
         headers = kept + base + [(ERROR_MESSAGE, message_bytes), (STACK_TRACE, trace_bytes)]
         return RawRecord(dlq_topic(source.topic), source.key, source.value, tuple(headers),
                          partition=source.partition, timestamp_ms=source.timestamp_ms)
@@ -138,15 +139,18 @@ def _describe(error: BaseException | str) -> tuple[str, str, str]:
             f"{type(error).__module__}.{type(error).__qualname__}")
 
 
-def _cut(data: bytes, limit: int) -> bytes:
-    """``data`` if it fits in ``limit`` bytes, else its head and a marker, within ``limit``."""
+def _cut(data: bytes, limit: int, *, keep_tail: bool = False) -> bytes:
+    """``data`` if it fits in ``limit`` bytes, else its head (or tail: a stack trace ends
+    with what matters) and a marker, within ``limit``, cut on a character boundary."""
     if len(data) <= limit:
         return data
     marker = f" [... {len(data)} bytes, cut to fit the record size limit]".encode()
     if limit <= len(marker):
         return b""
-    # Cut on a character boundary, so the header stays valid UTF-8.
-    return data[:limit - len(marker)].decode(errors="ignore").encode() + marker
+    room = limit - len(marker)
+    if keep_tail:
+        return marker.strip() + b" " + data[-(room - 1):].decode(errors="ignore").encode()
+    return data[:room].decode(errors="ignore").encode() + marker
 
 
 def _envelope_ids(value: bytes | None) -> tuple[str, str]:

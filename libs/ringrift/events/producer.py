@@ -192,6 +192,16 @@ class EventProducer:
                 self._producer.poll(0.1)
         self._producer.poll(0)
 
+    def topic_exists(self, topic: str, timeout_s: float) -> bool | None:
+        """Whether the broker knows ``topic``; None if no broker answered in time."""
+        try:
+            metadata = self._producer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+        except KafkaException:
+            return None
+        if metadata is None or metadata.error is None:
+            return metadata is not None
+        return metadata.error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART
+
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every queued record is acknowledged.
 
