@@ -50,6 +50,8 @@ class Decision:
     state: Any
     moves: list[Any]
     policy: np.ndarray
+    move_index: int
+    """Index in the game's move list of the move played from ``state``."""
 
 
 @dataclass
@@ -129,7 +131,7 @@ def _game_task(new_game: Callable[[], Any], rules: GameRules, evaluator: Evaluat
         else:
             result = yield from gumbel_search(state, rules, evaluator, settings.search, rng,
                                               moves=moves)
-            decisions.append(Decision(state, result.moves, result.improved_policy))
+            decisions.append(Decision(state, result.moves, result.improved_policy, len(played)))
             evaluations += result.evaluations
             move = result.move
         played.append(move)

@@ -65,19 +65,18 @@ def write_games_shard(path: str | os.PathLike[str], games: Sequence[SelfPlayGame
 
 def write_game_records(path: str | os.PathLike[str], games: Sequence[SelfPlayGame],
                        model_id: str | None = None) -> int:
-    """Write ``games`` as the engine's JSONL game records (replayable); returns the count."""
-    from ringrift.game.record import GAME_OUTCOMES, GameRecord, write_jsonl
+    """Write ``games`` as the engine's JSONL game records (replayable); returns the count.
 
-    records = []
-    for game in games:
-        final = game.final_state
-        reason = None if game.truncated else final.victory_reason
-        records.append(GameRecord(
-            board_type=final.config.board_type, num_players=final.num_players,
-            moves=list(game.moves), id=game.game_id,
-            winner=None if game.truncated else final.winner,
-            outcome=reason if reason in GAME_OUTCOMES else None,
-            metadata={"model_id": model_id, "truncated": game.truncated,
-                      "victory_reason": reason, "ranking": list(game.ranking)}))
+    Args:
+        path: the ``.jsonl`` file to write.
+        games: finished games.
+        model_id: the model that played every seat (None: the uniform evaluator, written
+            as ``"uniform"``).
+    """
+    from ringrift.game.record import write_jsonl
+    from ringrift.selfplay.record_codec import game_record
+
+    records = [game_record(game, [model_id or "uniform"] * game.final_state.num_players)
+               for game in games]
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return write_jsonl(path, records)
