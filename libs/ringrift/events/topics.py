@@ -107,6 +107,9 @@ CANDIDATE_READY = _stream("ringrift.training.candidate-ready.v1", model_pb2.Cand
 EVALUATION_COMPLETED = _stream("ringrift.evaluation.completed.v1",
                                model_pb2.EvaluationCompleted,
                                ["evaluator"], ["promoter", "curriculum", "trainer"])
+EVALUATION_STARTED = _stream("ringrift.evaluation.started.v1", model_pb2.EvaluationStarted,
+                             ["evaluator"], ["promoter"])
+"""A candidate's evaluation began (the promoter's ``evaluating`` state)."""
 MODEL_LIFECYCLE = _stream("ringrift.model.lifecycle.v1", model_pb2.ModelLifecycleChanged,
                           ["promoter"], ["selfplay", "evaluator", "trainer", "curriculum"],
                           retention_days=365)
@@ -120,8 +123,8 @@ CLUSTER_STATUS = _compacted("ringrift.cluster.status.v1", Key.ALL, ops_pb2.Clust
                             ["cluster-monitor"], ["trainer", "selfplay", "evaluator"])
 
 TOPICS: tuple[TopicSpec, ...] = (
-    GAME_COMPLETED, SHARD_WRITTEN, CANDIDATE_READY, EVALUATION_COMPLETED, MODEL_LIFECYCLE,
-    MODEL_CURRENT, CURRICULUM_WEIGHTS, NODE_STATUS, CLUSTER_STATUS,
+    GAME_COMPLETED, SHARD_WRITTEN, CANDIDATE_READY, EVALUATION_STARTED, EVALUATION_COMPLETED,
+    MODEL_LIFECYCLE, MODEL_CURRENT, CURRICULUM_WEIGHTS, NODE_STATUS, CLUSTER_STATUS,
 )
 
 

@@ -41,37 +41,83 @@ class CandidateReady(_message.Message):
     def __init__(self, model_id: _Optional[str] = ..., config_key: _Optional[str] = ..., weights: _Optional[_Union[_common_pb2.ArtifactRef, _Mapping]] = ..., parent_model_id: _Optional[str] = ..., architecture: _Optional[str] = ..., encoder_version: _Optional[int] = ..., train_step: _Optional[int] = ..., samples_seen: _Optional[int] = ..., losses: _Optional[_Mapping[str, float]] = ..., shard_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class OpponentResult(_message.Message):
-    __slots__ = ("opponent_model_id", "wins", "draws", "losses", "win_rate")
+    __slots__ = ("opponent_model_id", "wins", "draws", "losses", "win_rate", "counts", "elo", "games", "role")
     OPPONENT_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     WINS_FIELD_NUMBER: _ClassVar[int]
     DRAWS_FIELD_NUMBER: _ClassVar[int]
     LOSSES_FIELD_NUMBER: _ClassVar[int]
     WIN_RATE_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    ELO_FIELD_NUMBER: _ClassVar[int]
+    GAMES_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     opponent_model_id: str
     wins: int
     draws: int
     losses: int
     win_rate: _common_pb2.Estimate
-    def __init__(self, opponent_model_id: _Optional[str] = ..., wins: _Optional[int] = ..., draws: _Optional[int] = ..., losses: _Optional[int] = ..., win_rate: _Optional[_Union[_common_pb2.Estimate, _Mapping]] = ...) -> None: ...
+    counts: _containers.RepeatedScalarFieldContainer[int]
+    elo: _common_pb2.Estimate
+    games: int
+    role: str
+    def __init__(self, opponent_model_id: _Optional[str] = ..., wins: _Optional[int] = ..., draws: _Optional[int] = ..., losses: _Optional[int] = ..., win_rate: _Optional[_Union[_common_pb2.Estimate, _Mapping]] = ..., counts: _Optional[_Iterable[int]] = ..., elo: _Optional[_Union[_common_pb2.Estimate, _Mapping]] = ..., games: _Optional[int] = ..., role: _Optional[str] = ...) -> None: ...
 
 class GateDecision(_message.Message):
-    __slots__ = ("passed", "method", "threshold", "statistic", "p_value", "summary")
+    __slots__ = ("passed", "method", "threshold", "statistic", "p_value", "summary", "verdict", "llr_lower", "llr_upper", "elo0", "elo1", "alpha", "beta", "games", "max_games", "counts", "score", "elo", "opponent_model_id")
     PASSED_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     STATISTIC_FIELD_NUMBER: _ClassVar[int]
     P_VALUE_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    LLR_LOWER_FIELD_NUMBER: _ClassVar[int]
+    LLR_UPPER_FIELD_NUMBER: _ClassVar[int]
+    ELO0_FIELD_NUMBER: _ClassVar[int]
+    ELO1_FIELD_NUMBER: _ClassVar[int]
+    ALPHA_FIELD_NUMBER: _ClassVar[int]
+    BETA_FIELD_NUMBER: _ClassVar[int]
+    GAMES_FIELD_NUMBER: _ClassVar[int]
+    MAX_GAMES_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    ELO_FIELD_NUMBER: _ClassVar[int]
+    OPPONENT_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     passed: bool
     method: str
     threshold: float
     statistic: float
     p_value: float
     summary: str
-    def __init__(self, passed: _Optional[bool] = ..., method: _Optional[str] = ..., threshold: _Optional[float] = ..., statistic: _Optional[float] = ..., p_value: _Optional[float] = ..., summary: _Optional[str] = ...) -> None: ...
+    verdict: str
+    llr_lower: float
+    llr_upper: float
+    elo0: float
+    elo1: float
+    alpha: float
+    beta: float
+    games: int
+    max_games: int
+    counts: _containers.RepeatedScalarFieldContainer[int]
+    score: _common_pb2.Estimate
+    elo: _common_pb2.Estimate
+    opponent_model_id: str
+    def __init__(self, passed: _Optional[bool] = ..., method: _Optional[str] = ..., threshold: _Optional[float] = ..., statistic: _Optional[float] = ..., p_value: _Optional[float] = ..., summary: _Optional[str] = ..., verdict: _Optional[str] = ..., llr_lower: _Optional[float] = ..., llr_upper: _Optional[float] = ..., elo0: _Optional[float] = ..., elo1: _Optional[float] = ..., alpha: _Optional[float] = ..., beta: _Optional[float] = ..., games: _Optional[int] = ..., max_games: _Optional[int] = ..., counts: _Optional[_Iterable[int]] = ..., score: _Optional[_Union[_common_pb2.Estimate, _Mapping]] = ..., elo: _Optional[_Union[_common_pb2.Estimate, _Mapping]] = ..., opponent_model_id: _Optional[str] = ...) -> None: ...
+
+class PlayerRating(_message.Message):
+    __slots__ = ("player_id", "elo", "stderr", "games")
+    PLAYER_ID_FIELD_NUMBER: _ClassVar[int]
+    ELO_FIELD_NUMBER: _ClassVar[int]
+    STDERR_FIELD_NUMBER: _ClassVar[int]
+    GAMES_FIELD_NUMBER: _ClassVar[int]
+    player_id: str
+    elo: _common_pb2.Estimate
+    stderr: float
+    games: int
+    def __init__(self, player_id: _Optional[str] = ..., elo: _Optional[_Union[_common_pb2.Estimate, _Mapping]] = ..., stderr: _Optional[float] = ..., games: _Optional[int] = ...) -> None: ...
 
 class EvaluationCompleted(_message.Message):
-    __slots__ = ("evaluation_id", "model_id", "config_key", "results", "elo", "gate", "games_played")
+    __slots__ = ("evaluation_id", "model_id", "config_key", "results", "elo", "gate", "games_played", "ratings", "seconds")
     EVALUATION_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     CONFIG_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +125,8 @@ class EvaluationCompleted(_message.Message):
     ELO_FIELD_NUMBER: _ClassVar[int]
     GATE_FIELD_NUMBER: _ClassVar[int]
     GAMES_PLAYED_FIELD_NUMBER: _ClassVar[int]
+    RATINGS_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
     evaluation_id: str
     model_id: str
     config_key: str
@@ -86,7 +134,25 @@ class EvaluationCompleted(_message.Message):
     elo: _common_pb2.Estimate
     gate: GateDecision
     games_played: int
-    def __init__(self, evaluation_id: _Optional[str] = ..., model_id: _Optional[str] = ..., config_key: _Optional[str] = ..., results: _Optional[_Iterable[_Union[OpponentResult, _Mapping]]] = ..., elo: _Optional[_Union[_common_pb2.Estimate, _Mapping]] = ..., gate: _Optional[_Union[GateDecision, _Mapping]] = ..., games_played: _Optional[int] = ...) -> None: ...
+    ratings: _containers.RepeatedCompositeFieldContainer[PlayerRating]
+    seconds: float
+    def __init__(self, evaluation_id: _Optional[str] = ..., model_id: _Optional[str] = ..., config_key: _Optional[str] = ..., results: _Optional[_Iterable[_Union[OpponentResult, _Mapping]]] = ..., elo: _Optional[_Union[_common_pb2.Estimate, _Mapping]] = ..., gate: _Optional[_Union[GateDecision, _Mapping]] = ..., games_played: _Optional[int] = ..., ratings: _Optional[_Iterable[_Union[PlayerRating, _Mapping]]] = ..., seconds: _Optional[float] = ...) -> None: ...
+
+class EvaluationStarted(_message.Message):
+    __slots__ = ("evaluation_id", "model_id", "config_key", "opponent_model_id", "max_games", "baselines")
+    EVALUATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_KEY_FIELD_NUMBER: _ClassVar[int]
+    OPPONENT_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    MAX_GAMES_FIELD_NUMBER: _ClassVar[int]
+    BASELINES_FIELD_NUMBER: _ClassVar[int]
+    evaluation_id: str
+    model_id: str
+    config_key: str
+    opponent_model_id: str
+    max_games: int
+    baselines: bool
+    def __init__(self, evaluation_id: _Optional[str] = ..., model_id: _Optional[str] = ..., config_key: _Optional[str] = ..., opponent_model_id: _Optional[str] = ..., max_games: _Optional[int] = ..., baselines: _Optional[bool] = ...) -> None: ...
 
 class ModelLifecycleChanged(_message.Message):
     __slots__ = ("transition", "model_id", "config_key", "previous_model_id", "reason", "actor", "evaluation_id")
