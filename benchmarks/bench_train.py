@@ -5,9 +5,10 @@ policies, values from random rankings: the trainer's cost depends on the shapes,
 data), then trains on a window of ``--shards`` of them and on one ten times as large, each in
 a fresh process so that its peak resident memory (``ru_maxrss``) is its own. Each run starts
 with an empty row-file cache, so it also converts its window (reported apart); samples/s is
-the training steps' only. Symmetry augmentation is on, as in real training. The figure that
-matters for memory is the difference between the two peaks: it stays flat because rows are
-read a batch at a time, never the window at once.
+the training steps' only; the time to read and augment one batch (what a GPU would wait for
+without the trainer's read-ahead thread) is timed apart. Symmetry augmentation is on, as in
+real training. The figure that matters for memory is the difference between the two peaks:
+it stays flat because rows are read a batch at a time, never the window at once.
 
 Run with ``make bench-train`` (``BENCH_ARGS="--board hex8 --preset medium --threads 2"``).
 """
@@ -34,6 +35,7 @@ from ringrift.training.shards import ShardData, ShardMetadata, write_shard
 from ringrift.training.targets import ranking_to_values
 
 POLICY_MOVES = 30
+BATCHES_TIMED = 50
 
 
 def synthetic_shard(path: Path, config: GameConfig, count: int, seed: int) -> None:
@@ -64,6 +66,8 @@ def measure(args: argparse.Namespace, shards: list[Path], work: Path) -> dict[st
     """One training run in this process over ``shards``; its figures as a dict."""
     import torch
 
+    from ringrift.encoding.symmetry import symmetries
+    from ringrift.training.batches import BatchSampler
     from ringrift.training.trainer import TrainSettings, train
     from ringrift.training.window import open_window
 
@@ -84,7 +88,14 @@ def measure(args: argparse.Namespace, shards: list[Path], work: Path) -> dict[st
                    device=args.device, cache_dir=work / "cache", resume=False,
                    settings=TrainSettings(steps=args.steps, batch_size=args.batch_size,
                                           warmup_steps=2, seed=0))
-    return {"rows": rows, "convert_seconds": convert_seconds,
+    with open_window(shards, config, work / "cache", encoder_version=ENCODER_VERSION,
+                     policy_size=encoder.policy_size) as window:
+        sampler = BatchSampler(window, symmetries(config), args.batch_size, seed=1)
+        began = time.perf_counter()
+        for step in range(BATCHES_TIMED):
+            sampler.batch(step)
+        batch_ms = 1000 * (time.perf_counter() - began) / BATCHES_TIMED
+    return {"rows": rows, "convert_seconds": convert_seconds, "batch_ms": batch_ms,
             "samples_per_second": result.samples_per_second,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "peak_rss_convert_mb": rss_after_convert,
@@ -138,7 +149,8 @@ def main() -> None:
             print(f"  window {factor:>2}x: {figures['rows']:>9,.0f} samples, "
                   f"{figures['samples_per_second']:7.0f} samples/s, peak RSS "
                   f"{figures['peak_rss_mb']:6.0f} MB (after conversion "
-                  f"{figures['peak_rss_convert_mb']:4.0f} MB); converted in "
+                  f"{figures['peak_rss_convert_mb']:4.0f} MB); batch read + augmented in "
+                  f"{figures['batch_ms']:5.1f} ms; converted in "
                   f"{figures['convert_seconds']:5.1f} s to {figures['cache_mb']:6.0f} MB of "
                   "row files")
         print(f"  peak RSS 10x - 1x: {peaks[1] - peaks[0]:+.0f} MB")

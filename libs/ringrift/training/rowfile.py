@@ -115,9 +115,9 @@ def convert_shard(shard: str | os.PathLike[str], target: str | os.PathLike[str],
                 entries = np.empty(len(chunk.policy_indices), dtype=POLICY_ENTRY)
                 entries["index"] = chunk.policy_indices
                 entries["prob"] = chunk.policy_probs
-                out.write(b"".join(
-                    dense[row].tobytes() + entries[offsets[row]:offsets[row + 1]].tobytes()
-                    for row in range(n)))
+                for row in range(n):  # the file object buffers these small writes
+                    out.write(dense[row].data)
+                    out.write(entries[offsets[row]:offsets[row + 1]].data)
     return header
 
 

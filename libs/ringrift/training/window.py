@@ -184,12 +184,12 @@ def open_window(shards: Sequence[ShardLike], config: GameConfig, cache_dir: str 
     try:
         for entry in entries:
             files.append(_row_file(entry, directory, config, encoder_version, policy_size))
+        return TrainingWindow(files, [e.shard_id or f.header.source_sha256
+                                      for e, f in zip(entries, files, strict=True)])
     except BaseException:
         for f in files:
             f.close()
         raise
-    return TrainingWindow(files, [e.shard_id or f.header.source_sha256
-                                  for e, f in zip(entries, files, strict=True)])
 
 
 def prune_cache(cache_dir: str | os.PathLike[str], config: GameConfig,
