@@ -5,7 +5,8 @@ policies, values from random rankings: the trainer's cost depends on the shapes,
 data), then trains on a window of ``--shards`` of them and on one ten times as large, each in
 a fresh process so that its peak resident memory (``ru_maxrss``) is its own. Each run starts
 with an empty row-file cache, so it also converts its window (reported apart); samples/s is
-the training steps' only; the time to read and augment one batch (what a GPU would wait for
+the training steps' only (also per CPU-second of the process, which a busy machine changes
+less than wall-clock speed); the time to read and augment one batch (what a GPU would wait for
 without the trainer's read-ahead thread) is timed apart. Symmetry augmentation is on, as in
 real training. The figure that matters for memory is the difference between the two peaks:
 it stays flat because rows are read a batch at a time, never the window at once.
@@ -84,10 +85,12 @@ def measure(args: argparse.Namespace, shards: list[Path], work: Path) -> dict[st
     train(shards, work / "warm.pt", config=config, preset=args.preset, device=args.device,
           cache_dir=work / "cache", resume=False,
           settings=TrainSettings(steps=2, batch_size=args.batch_size, warmup_steps=1))
+    cpu_began = time.process_time()
     result = train(shards, work / "model.pt", config=config, preset=args.preset,
                    device=args.device, cache_dir=work / "cache", resume=False,
                    settings=TrainSettings(steps=args.steps, batch_size=args.batch_size,
                                           warmup_steps=2, seed=0))
+    cpu_seconds = time.process_time() - cpu_began
     with open_window(shards, config, work / "cache", encoder_version=ENCODER_VERSION,
                      policy_size=encoder.policy_size) as window:
         sampler = BatchSampler(window, symmetries(config), args.batch_size, seed=1)
@@ -97,6 +100,7 @@ def measure(args: argparse.Namespace, shards: list[Path], work: Path) -> dict[st
         batch_ms = 1000 * (time.perf_counter() - began) / BATCHES_TIMED
     return {"rows": rows, "convert_seconds": convert_seconds, "batch_ms": batch_ms,
             "samples_per_second": result.samples_per_second,
+            "samples_per_cpu_second": args.steps * args.batch_size / max(cpu_seconds, 1e-9),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "peak_rss_convert_mb": rss_after_convert,
             "cache_mb": sum(p.stat().st_size for p in (work / "cache").rglob("*.rows")) / 2**20}
@@ -147,7 +151,8 @@ def main() -> None:
                                                 text=True).stdout.splitlines()[-1])
             peaks.append(figures["peak_rss_mb"])
             print(f"  window {factor:>2}x: {figures['rows']:>9,.0f} samples, "
-                  f"{figures['samples_per_second']:7.0f} samples/s, peak RSS "
+                  f"{figures['samples_per_second']:7.0f} samples/s "
+                  f"({figures['samples_per_cpu_second']:.0f} per CPU-second), peak RSS "
                   f"{figures['peak_rss_mb']:6.0f} MB (after conversion "
                   f"{figures['peak_rss_convert_mb']:4.0f} MB); batch read + augmented in "
                   f"{figures['batch_ms']:5.1f} ms; converted in "
