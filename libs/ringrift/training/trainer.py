@@ -103,6 +103,11 @@ class TrainResult:
         """Training samples behind the weights, counted from scratch."""
         return self.metadata.rows_seen
 
+    @property
+    def architecture(self) -> str:
+        """The network's named architecture and size preset, e.g. ``resnet_pv-small``."""
+        return f"{self.metadata.architecture}-{self.metadata.hyperparameters['preset']['name']}"
+
 
 def train(shards: Sequence[ShardLike], output: str | os.PathLike[str], *, config: GameConfig,
           settings: TrainSettings = DEFAULT_SETTINGS,

@@ -73,6 +73,7 @@ def test_result_carries_what_candidate_ready_needs(make_shard: Callable[..., Pat
     assert result.model_id == read_metadata(tmp_path / "m.pt").model_id
     assert result.train_step == QUICK.steps
     assert result.samples_seen == QUICK.steps * QUICK.batch_size
+    assert result.architecture == "resnet_pv-tiny"
     tail = result.policy_losses[-1:]  # 12 steps: the last tenth is the last step
     assert result.losses == {"policy": tail[0], "value": result.value_losses[-1]}
     assert result.train_seconds > 0
