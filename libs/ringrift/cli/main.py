@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ringrift.evaluation.cli",
     "ringrift.service.cli",
     "ringrift.deploy.cli",
+    "services.exporter.cli",
 )
 
 

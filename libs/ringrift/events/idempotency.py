@@ -68,6 +68,16 @@ def mark_processed(session: Session, group: str, event_ids: Collection[str]) -> 
             for event_id in event_ids])
 
 
+def forget_processed(session: Session, group: str, event_ids: Collection[str]) -> None:
+    """Drop ``event_ids`` from ``group``'s record, so that they are handled again if they
+    come back: for a consumer that sets an event's effects aside later and dead-letters it
+    then (the exporter, when a stored game does not replay as its shard is built), so that
+    replaying the letter is not skipped as a repeat."""
+    if event_ids:
+        session.execute(delete(ProcessedEvent).where(
+            ProcessedEvent.consumer_group == group, ProcessedEvent.event_id.in_(event_ids)))
+
+
 def retention_for(topics: Iterable[TopicSpec], days: float | None = None) -> timedelta | None:
     """How long a group consuming ``topics`` keeps processed ids; None: for good.
 

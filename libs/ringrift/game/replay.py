@@ -277,14 +277,27 @@ def replay_jsonl(path: str | Path) -> Iterator[ReplayResult]:
     Raises:
         OSError: the file cannot be opened or read.
     """
+    for source, record in read_jsonl(path):
+        if isinstance(record, WireFormatError):
+            yield ReplayResult(source, UNREADABLE, error=str(record))
+        else:
+            yield replay_record(record, source=source)
+
+
+def read_jsonl(path: str | Path) -> Iterator[tuple[str, GameRecord | WireFormatError]]:
+    """``(source, record)`` per non-blank line of a JSONL file of GameRecords, in order; a
+    line that is not a readable record gives its ``WireFormatError`` instead of a record
+    (for readers that replay in their own way, e.g. the exporter's import).
+
+    Raises:
+        OSError: the file cannot be opened or read.
+    """
     with open(path, "rb") as stream:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
             source = f"{path}:{number}"
             try:
-                record = loads_record(line, source)
+                yield source, loads_record(line, source)
             except WireFormatError as error:
-                yield ReplayResult(source, UNREADABLE, error=str(error))
-                continue
-            yield replay_record(record, source=source)
+                yield source, error

@@ -97,6 +97,11 @@ class GameState:
         moves.reverse()
         return moves
 
+    @property
+    def last_move(self) -> Move | None:
+        """The move that led here (the engine's own legal move object), ``None`` at the start."""
+        return self._history[0] if self._history is not None else None
+
     def _record(self, move: Move) -> None:
         self._history = (move, self._history)
 

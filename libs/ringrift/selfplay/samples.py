@@ -53,14 +53,26 @@ def write_games_shard(path: str | os.PathLike[str], games: Sequence[SelfPlayGame
     samples = [sample for game in games for sample in game_samples(game, encoder)]
     if not samples:
         return 0
+    write_shard(path, samples, shard_metadata(
+        encoder, source_model_ids,
+        [game.game_id for game in games if game.decisions and not game.truncated]))
+    return len(samples)
+
+
+def shard_metadata(encoder: Encoder, source_model_ids: Sequence[str],
+                   game_ids: Sequence[str]) -> ShardMetadata:
+    """The metadata of a shard of ``encoder``'s samples from the games ``game_ids``.
+
+    Args:
+        encoder: the encoder the samples were made with (config, version, policy size).
+        source_model_ids: the models that played the games (empty for uniform play).
+        game_ids: the games whose samples the shard holds, in order.
+    """
     config = encoder.config
-    metadata = ShardMetadata(
+    return ShardMetadata(
         board_type=config.board_type, num_players=config.num_players,
         encoder_version=ENCODER_VERSION, policy_size=encoder.policy_size,
-        source_model_ids=tuple(source_model_ids),
-        game_ids=tuple(game.game_id for game in games if game.decisions and not game.truncated))
-    write_shard(path, samples, metadata)
-    return len(samples)
+        source_model_ids=tuple(source_model_ids), game_ids=tuple(game_ids))
 
 
 def write_game_records(path: str | os.PathLike[str], games: Sequence[SelfPlayGame],

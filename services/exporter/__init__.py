@@ -1,0 +1,1 @@
+"""The exporter service: finished games in, training shards out (``ringrift service run exporter``)."""
