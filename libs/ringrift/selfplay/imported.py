@@ -48,7 +48,7 @@ def replay_for_training(record: GameRecord, *, game_id: str = "", source: str = 
         if len(legal) > 1 and played is not None:
             policy = np.zeros(len(legal), dtype=np.float32)
             policy[played] = 1.0
-            decisions.append(Decision(state, legal, policy))
+            decisions.append(Decision(state, legal, policy, step.index))
         before[0] = step.state
 
     result = replay_record(record, source=source, on_step=on_step if before else None)
