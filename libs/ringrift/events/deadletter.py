@@ -10,24 +10,31 @@ writing it would fail every time and the partition would never move on. So the s
 trace, then the message, are cut by bytes (ending in a ``[... N bytes cut]`` marker) to
 fit beside the value; when the value alone is too large, :meth:`DeadLetterWriter.minimal`
 writes the letter without it (``dlq.value.dropped`` says how large it was; the original is
-still at its offset while the topic keeps it). A dead-letter topic that is missing, or a
-broker that does not answer, is an outage: the loop pauses the partition and retries until
-the letter is written (``ringrift events topics create`` makes a missing ``.dlq`` topic).
-Listing and replay live in :mod:`ringrift.events.replay`.
+still at its offset while the topic keeps it). :class:`DeadLetterSender` writes letters
+and waits for the broker: a dead-letter topic that is missing, or a broker that does not
+answer, is reported back as an outage, so the loop pauses the partition and retries until
+the letter is written (``ringrift events topics create`` makes a missing ``.dlq`` topic);
+the partition never crash-loops and never skips the record. Listing and replay live in
+:mod:`ringrift.events.replay`.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from confluent_kafka import KafkaError
 from confluent_kafka import Message as Record
 
 from ringrift.events.gen.events.v1.envelope_pb2 import Envelope
-from ringrift.events.producer import RawRecord
+from ringrift.events.producer import EventProducer, RawRecord
+from ringrift.events.settings import KafkaSettings
 from ringrift.events.topics import DLQ_SUFFIX
+
+log = logging.getLogger(__name__)
 
 HEADER_PREFIX = "dlq."
 TOPIC = "dlq.original.topic"
@@ -129,6 +136,53 @@ class DeadLetterWriter:
             FAILED_AT: datetime.now(UTC).isoformat(),
         }
         return [(k, v.encode()[:1000]) for k, v in context.items()]
+
+
+class DeadLetterSender:
+    """Writes letters through ``producer`` and waits for them, within the poll interval."""
+
+    _SIZE_ERRORS = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.INVALID_MSG_SIZE})
+
+    def __init__(self, producer: EventProducer, settings: KafkaSettings,
+                 writer: DeadLetterWriter) -> None:
+        self._producer = producer
+        self._settings = settings
+        self._writer = writer
+        self._known: set[str] = set()  # dead-letter topics seen to exist
+
+    def send(self, source: SourceRecord, error: BaseException | str, attempts: int
+             ) -> str | None:
+        """Write the letter of ``source``; None once the broker has it, else why not."""
+        letter = self._writer.letter(source, error, attempts)
+        if letter.topic not in self._known:
+            # Sending to a missing topic fails only after librdkafka's metadata wait (30 s),
+            # and every retry would queue another copy: ask first.
+            exists = self._producer.topic_exists(letter.topic, self._settings.connect_timeout_s)
+            if exists is False:
+                return (f"dead-letter topic {letter.topic} does not exist; create it with "
+                        "`ringrift events topics create`")
+            if exists is None:
+                return f"no broker answered about dead-letter topic {letter.topic}"
+            self._known.add(letter.topic)
+        failure = self._deliver(letter)
+        if failure is not None and failure.code() in self._SIZE_ERRORS:
+            log.warning("dead letter of %s[%d]@%d too large (%s); writing it without its "
+                        "value", source.topic, source.partition, source.offset, failure.str())
+            failure = self._deliver(self._writer.minimal(source, error, attempts))
+        if failure is None:
+            return None
+        self._known.discard(letter.topic)  # ask again next time: was it deleted?
+        return f"cannot write the dead letter to {letter.topic}: {failure.str()} ({failure.name()})"
+
+    def _deliver(self, record: RawRecord) -> KafkaError | None:
+        # Bounded well below max.poll.interval.ms: the loop must poll again in time.
+        timeout = min(self._settings.publish_timeout_s,
+                      self._settings.max_poll_interval_ms / 3000)
+        delivery = self._producer.send([record])
+        if not delivery.wait(timeout):
+            return KafkaError(KafkaError._MSG_TIMED_OUT, f"not acknowledged within {timeout:.0f} s")
+        failures = delivery.failures()
+        return failures[0][1] if failures else None
 
 
 def _describe(error: BaseException | str) -> tuple[str, str, str]:

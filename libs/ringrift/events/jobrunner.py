@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Engine
@@ -121,6 +122,12 @@ class JobRunner:
             state=o.state, progress=o.context.progress if o.context else o.row.progress,
             message=o.context.message if o.context else (o.row.message or ""),
             started_at=o.row.started_at, attempt=o.row.starts) for o in owned)
+
+    def last_progress_at(self) -> datetime | None:
+        """When an owned job last reported progress, if any did."""
+        with self._lock:
+            times = [o.context.progressed_at for o in self._owned.values() if o.context]
+        return max(times, default=None)
 
     def stop(self, grace_s: float) -> bool:
         """Cancel every job, wait up to ``grace_s`` for them to stop; whether all did."""

@@ -13,13 +13,16 @@ paused at the broker while the consumer keeps polling (so it stays in the group)
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ringrift.events.failures import describe
 from ringrift.events.handling import Item
 
+log = logging.getLogger(__name__)
 CHECK, READY, JOB, RETRY, OUTAGE = "check", "ready", "job", "retry", "outage"
 
 
@@ -48,9 +51,10 @@ class PartitionState:
         return now >= self.retry_at
 
     def ready(self, now: float) -> bool:
-        """Records can be handled now."""
-        return bool(self.queue) and (self.state == READY
-                                     or (self.state in (RETRY, OUTAGE) and self.due(now)))
+        """Records can be handled now (never while a job of this partition is unfinished,
+        even when its dead letter waits for an outage to pass)."""
+        return bool(self.queue) and self.job_id is None and (
+            self.state == READY or (self.state in (RETRY, OUTAGE) and self.due(now)))
 
     def wait(self, state: str, reason: str | None, delay_s: float) -> None:
         """Wait in ``state`` for ``delay_s`` seconds (then the loop tries again)."""
@@ -58,6 +62,15 @@ class PartitionState:
             self.since = datetime.now(UTC)
         self.state, self.reason = state, reason
         self.retry_at = time.monotonic() + delay_s
+
+    def outage(self, error: BaseException | str, initial_s: float, max_s: float) -> None:
+        """Wait out an outage: retried with bounded backoff, without limit."""
+        reason = error if isinstance(error, str) else describe(error)
+        self.failures += 1
+        if self.state != OUTAGE:
+            log.warning("outage, retrying without limit: %s", reason,
+                        extra={"topic": self.topic, "partition": self.partition})
+        self.wait(OUTAGE, reason, backoff(initial_s, max_s, self.failures))
 
     def recover(self) -> None:
         """Back to handling: what it waited for has passed."""
