@@ -40,6 +40,8 @@ class NewGame:
     num_samples: int
     seat_model_ids: Sequence[str]
     produced_at: datetime
+    record: bytes
+    """The game's record as it came (what tells a repeat from another game with its id)."""
     event_id: str = ""
 
 
@@ -68,12 +70,12 @@ def store_game(session: Session, game: NewGame) -> tuple[Stored, QueueState | No
         PoisonMessage: the id is stored already with other content.
     """
     now = datetime.now(UTC)
-    digest = hashlib.sha256(game.content).hexdigest()
+    digest = hashlib.sha256(game.record).hexdigest()
     values = {
         "game_id": game.game_id, "config_key": game.config_key, "origin": game.origin,
         "status": GameStatus.PENDING, "event_id": game.event_id,
         "content_encoding": game.content_encoding, "content": game.content,
-        "content_sha256": digest, "num_moves": game.num_moves, "num_samples": game.num_samples,
+        "record_sha256": digest, "num_moves": game.num_moves, "num_samples": game.num_samples,
         "seat_model_ids": json.dumps(list(game.seat_model_ids)),
         "produced_at": game.produced_at, "stored_at": now}
     inserted = session.execute(_dialect(session).insert(StoredGame).values(**values)
@@ -88,14 +90,14 @@ def store_game(session: Session, game: NewGame) -> tuple[Stored, QueueState | No
 
 
 def _stored_before(session: Session, game: NewGame, digest: str, values: dict) -> Stored:
-    row = session.execute(select(StoredGame.status, StoredGame.content_sha256,
+    row = session.execute(select(StoredGame.status, StoredGame.record_sha256,
                                  StoredGame.event_id, StoredGame.config_key)
                           .where(StoredGame.game_id == game.game_id)).one()
     if row.status == GameStatus.REJECTED and row.config_key == game.config_key:
         session.execute(update(StoredGame).where(StoredGame.game_id == game.game_id)
                         .values(**values, reason=None, shard_id=None))
         return Stored.RETRIED
-    if row.content_sha256 == digest:
+    if row.record_sha256 == digest:
         return Stored.DUPLICATE
     first = f" (first from event {row.event_id})" if row.event_id else ""
     raise PoisonMessage(f"game id {game.game_id!r} is stored already with other content"

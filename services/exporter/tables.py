@@ -64,7 +64,9 @@ class StoredGame(Base):
     """How ``content`` is written: ``envelope`` (the event as received) or
     ``game-record-json+zlib`` (an imported GameRecord)."""
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    content_sha256: Mapped[str] = mapped_column(String(64))
+    record_sha256: Mapped[str] = mapped_column(String(64))
+    """sha256 of the game's record (the event's ``record`` bytes, an import's JSON): the
+    same game sent again under another event id has the same one."""
     num_moves: Mapped[int] = mapped_column(Integer)
     num_samples: Mapped[int] = mapped_column(Integer)
     """Samples the game gives: its searched positions (0 for a truncated game)."""

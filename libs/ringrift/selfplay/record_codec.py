@@ -146,20 +146,59 @@ def decode_record(data: bytes, encoding: str = RECORD_ENCODING) -> DecodedRecord
     Raises:
         RecordError: unknown encoding, damaged bytes, or fields that disagree.
     """
+    header, indices, counts, probs = _read_layout(data, encoding)
+    try:
+        record = record_from_json(json.loads(header), "record")
+    except (ValueError, WireFormatError) as error:
+        raise RecordError(f"record header unreadable: {error}") from error
+    _check_layout(record, indices, counts, probs)
+    ends = np.cumsum(counts, dtype=np.int64)
+    decisions = tuple(RecordedDecision(int(index), probs[end - n:end].copy())
+                      for index, n, end in zip(indices, counts, ends, strict=True))
+    return DecodedRecord(record, decisions)
+
+
+def check_record(data: bytes, encoding: str = RECORD_ENCODING, *, num_moves: int) -> int:
+    """The cheap checks of a record for ingest; returns its number of searched positions.
+
+    Decompresses and checks the binary part as :func:`decode_record` does, and that every
+    policy is a distribution (finite, >= 0, summing to 1), but does not parse the moves
+    of the JSON header (that costs ~100x more; :func:`decode_game` does it, and replays).
+
+    Args:
+        data, encoding: ``GameCompleted.record`` and ``.record_encoding``.
+        num_moves: the game's move count (``GameCompleted.num_moves``).
+
+    Raises:
+        RecordError: as :func:`decode_record`, naming what is wrong.
+    """
+    _, indices, counts, probs = _read_layout(data, encoding)
+    _check_decisions(indices, counts, probs, num_moves)
+    if len(probs) and not (np.isfinite(probs).all() and (probs >= 0).all()):
+        raise RecordError("record has a policy value that is negative or not finite")
+    if len(counts):
+        starts = np.cumsum(counts, dtype=np.int64) - counts.astype(np.int64)
+        sums = np.add.reduceat(probs.astype(np.float64), starts)
+        if np.abs(sums - 1.0).max() > 1e-3:
+            raise RecordError(f"record has a policy summing to {sums[np.abs(sums - 1).argmax()]:.4f},"
+                              " not 1")
+    return len(indices)
+
+
+def _read_layout(data: bytes, encoding: str) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+    """(header JSON bytes, move indices, legal counts, policy values) of a record."""
     if encoding != RECORD_ENCODING:
         raise RecordError(f"unknown record encoding {encoding!r}; this version reads "
                           f"{RECORD_ENCODING!r}")
     body = _decompress(data)
     if not body.startswith(_MAGIC):
         raise RecordError("not a self-play record (bad magic or format version)")
-    offset = len(_MAGIC)
     try:
-        (header_len,) = _UINT32.unpack_from(body, offset)
-        offset += 4
-        header = body[offset:offset + header_len]
-        record = record_from_json(json.loads(header), "record")
-    except (struct.error, ValueError, WireFormatError) as error:
+        (header_len,) = _UINT32.unpack_from(body, len(_MAGIC))
+    except struct.error as error:
         raise RecordError(f"record header unreadable: {error}") from error
+    offset = len(_MAGIC) + 4
+    header = body[offset:offset + header_len]
     offset += header_len
     try:
         (count,) = _UINT32.unpack_from(body, offset)
@@ -168,11 +207,7 @@ def decode_record(data: bytes, encoding: str = RECORD_ENCODING) -> DecodedRecord
         probs = np.frombuffer(body, "<f4", offset=offset + 4 + 8 * count)
     except (struct.error, ValueError) as error:
         raise RecordError(f"record truncated in its policies: {error}") from error
-    _check_layout(record, indices, counts, probs)
-    ends = np.cumsum(counts, dtype=np.int64)
-    decisions = tuple(RecordedDecision(int(index), probs[end - n:end].copy())
-                      for index, n, end in zip(indices, counts, ends, strict=True))
-    return DecodedRecord(record, decisions)
+    return header, indices, counts, probs
 
 
 def decode_game(data: bytes, encoding: str = RECORD_ENCODING, *,
@@ -253,15 +288,20 @@ def _decompress(data: bytes) -> bytes:
 
 def _check_layout(record: GameRecord, indices: np.ndarray, counts: np.ndarray,
                   probs: np.ndarray) -> None:
-    if int(counts.sum(dtype=np.int64)) != len(probs):
-        raise RecordError(f"record holds {len(probs)} policy values, its counts say "
-                          f"{int(counts.sum(dtype=np.int64))}")
-    if len(indices) and (np.any(np.diff(indices.astype(np.int64)) <= 0)
-                         or int(indices[-1]) >= len(record.moves)):
-        raise RecordError("record's decision move indices are not increasing move numbers")
-    if np.any(counts < 2):
-        raise RecordError("record has a decision with fewer than two legal moves")
+    _check_decisions(indices, counts, probs, len(record.moves))
     seats = record.metadata.get("seat_model_ids")
     if not isinstance(seats, list) or len(seats) != record.num_players:
         raise RecordError(f"record metadata needs seat_model_ids with {record.num_players} "
                           "entries")
+
+
+def _check_decisions(indices: np.ndarray, counts: np.ndarray, probs: np.ndarray,
+                     num_moves: int) -> None:
+    if int(counts.sum(dtype=np.int64)) != len(probs):
+        raise RecordError(f"record holds {len(probs)} policy values, its counts say "
+                          f"{int(counts.sum(dtype=np.int64))}")
+    if len(indices) and (np.any(np.diff(indices.astype(np.int64)) <= 0)
+                         or int(indices[-1]) >= num_moves):
+        raise RecordError("record's decision move indices are not increasing move numbers")
+    if np.any(counts < 2):
+        raise RecordError("record has a decision with fewer than two legal moves")

@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(64), nullable=False),
         sa.Column("content_encoding", sa.String(64), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.Column("content_sha256", sa.String(64), nullable=False),
+        sa.Column("record_sha256", sa.String(64), nullable=False),
         sa.Column("num_moves", sa.Integer(), nullable=False),
         sa.Column("num_samples", sa.Integer(), nullable=False),
         sa.Column("seat_model_ids", sa.Text(), nullable=False),
