@@ -159,14 +159,18 @@ def _hook(session: Session) -> None:
         event.listen(session, "after_commit", _after_commit)
 
 
+# Both hooks also fire when a savepoint is released (a handler's, in the consumer loop):
+# that commits nothing yet, so they act on the outermost transaction's commit only.
+
 def _before_commit(session: Session) -> None:
-    if session.info.get(_DIRTY) and session.get_bind().dialect.name == "postgresql":
+    if (session.info.get(_DIRTY) and not session.in_nested_transaction()
+            and session.get_bind().dialect.name == "postgresql"):
         # Delivered to listeners only if and when this transaction commits.
         session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 def _after_commit(session: Session) -> None:
-    if not session.info.pop(_DIRTY, False):
+    if session.in_nested_transaction() or not session.info.pop(_DIRTY, False):
         return
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine

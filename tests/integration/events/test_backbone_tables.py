@@ -1,6 +1,8 @@
 """The backbone's tables on both backends, as the migrations make them (no broker needed).
 
-Checks: the outbox refuses a second output with an event id, in one transaction or one
+Checks: the relay's wake-up comes when the outermost transaction commits, not when a
+handler's savepoint is released, and not after a rollback; the outbox refuses a second
+output with an event id, in one transaction or one
 already in the outbox, with a message naming the fix, and a savepoint around the refused
 one keeps the rest of the transaction; rows keep the config's partition and the key;
 processed ids older than the retention are pruned (indexed column), younger ones and
@@ -25,7 +27,7 @@ from ringrift.events.idempotency import (
     prune_processed,
     retention_for,
 )
-from ringrift.events.outbox import OutboxRow, enqueue
+from ringrift.events.outbox import OutboxRow, enqueue, register_waker, unregister_waker
 from ringrift.events.topics import DAY_MS, GAME_COMPLETED, MODEL_CURRENT, SHARD_WRITTEN
 from ringrift.storage import migrations
 from ringrift.storage.database import make_engine, session_scope
@@ -41,6 +43,29 @@ def engine(database_url: str):
 
 def _cause():
     return new_event(GameCompleted(game_id="g"), config_key="hex8_3p", producer="selfplay")
+
+
+def test_the_relay_is_woken_by_the_commit_not_by_a_savepoint(engine) -> None:
+    wakes: list[int] = []
+
+    def wake() -> None:
+        wakes.append(1)
+
+    register_waker(engine, wake)
+    try:
+        with session_scope(engine) as session:
+            with session.begin_nested():  # as the consumer loop runs each handler
+                enqueue(session, SHARD_WRITTEN, follow_up(_cause(), ShardWritten(),
+                                                          producer="exporter"))
+            assert wakes == [], "woken before the row was committed"
+        assert wakes == [1]
+        with pytest.raises(RuntimeError), session_scope(engine) as session:
+            enqueue(session, SHARD_WRITTEN, follow_up(_cause(), ShardWritten(),
+                                                      producer="exporter"))
+            raise RuntimeError("rolled back")
+        assert wakes == [1]
+    finally:
+        unregister_waker(engine, wake)
 
 
 def test_the_outbox_refuses_a_second_output_with_one_event_id(engine) -> None:

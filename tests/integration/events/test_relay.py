@@ -1,6 +1,8 @@
 """The outbox relay against the real broker: one publisher per database, woken by commits.
 
-Checks: of two relays on one PostgreSQL database only one publishes (the advisory lock);
+Checks: a consumer handler's output is published once its transaction commits, by a
+relay whose own polling is off (the commit wakes it); of two relays on one PostgreSQL
+database only one publishes (the advisory lock);
 when it stops, the other takes over and rows go out once each, in order; a commit made
 by another process wakes the active relay through NOTIFY (its own polling is off); on
 SQLite, of two relays on one file only one is active (the file lock).
@@ -13,12 +15,23 @@ import sys
 
 import pytest
 
+from ringrift.events import envelope
+from ringrift.events.consumer import ConsumerLoop
+from ringrift.events.gen.selfplay.v1.selfplay_pb2 import ShardWritten
 from ringrift.events.outbox import enqueue
 from ringrift.events.relay import OutboxRelay
-from ringrift.events.topics import GAME_COMPLETED
+from ringrift.events.topics import GAME_COMPLETED, SHARD_WRITTEN
 from ringrift.storage import migrations
 from ringrift.storage.database import make_engine, session_scope
-from tests.integration.events.support import REPO_ROOT, game_event, read_topic, wait_until
+from tests.integration.events.support import (
+    REPO_ROOT,
+    LoopThread,
+    game_event,
+    make_store,
+    publish,
+    read_topic,
+    wait_until,
+)
 
 pytestmark = pytest.mark.kafka
 HOUR = 3600.0
@@ -28,6 +41,30 @@ def _enqueue(engine, topic, events) -> None:
     with session_scope(engine) as session:
         for event in events:
             enqueue(session, topic, event)
+
+
+def test_a_handlers_output_goes_out_when_its_transaction_commits(
+        kafka_settings, topic_factory, group_factory, tmp_path) -> None:
+    games, shards = topic_factory(GAME_COMPLETED, 1), topic_factory(SHARD_WRITTEN, 1)
+    engine = make_store(tmp_path / "exporter.db")
+    relay = OutboxRelay(engine, kafka_settings, idle_poll_s=HOUR)  # only a commit wakes it
+    relay.start()
+
+    def handle(event, _session):
+        return [(shards, envelope.follow_up(event, ShardWritten(shard_id="s"),
+                                            producer="exporter"))]
+
+    loop = LoopThread(ConsumerLoop(kafka_settings, service="exporter", group=group_factory(),
+                                   topics=[games], handler=handle, engine=engine, relay=relay))
+    try:
+        wait_until(lambda: relay.status().active and loop.loop.status().assigned, 60,
+                   "the relay and the consumer to be ready")
+        publish(kafka_settings, games, [game_event("square8_2p", 0)])
+        wait_until(lambda: len(read_topic(kafka_settings, shards.name)) == 1, 120,
+                   "the output published")
+    finally:
+        loop.stop()
+        relay.stop()
 
 
 @pytest.mark.postgres
