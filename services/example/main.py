@@ -16,6 +16,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings(ExampleSettings, argv)
     runtime = ServiceRuntime(settings)
     models = runtime.table(MODEL_CURRENT)
+    # Job routing: no new work while the cluster monitor reports this node critical or lost.
+    runtime.cluster(route=True)
     runtime.consume([GAME_COMPLETED], handlers.GameCounter(models.value))
     runtime.every(settings.report_every_s, handlers.report, name="report")
     if settings.require_model:

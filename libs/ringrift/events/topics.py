@@ -30,7 +30,7 @@ DLQ_SUFFIX = ".dlq"
 # Services by the name they use as producer and consumer group (hyphens, as in k8s).
 SERVICES: frozenset[str] = frozenset({
     "selfplay", "exporter", "trainer", "evaluator", "promoter", "curriculum",
-    "cluster-monitor", "node-agent",
+    "cluster-monitor",
 })
 
 
@@ -118,9 +118,11 @@ MODEL_CURRENT = _compacted("ringrift.model.current.v1", Key.CONFIG, model_pb2.Cu
 CURRICULUM_WEIGHTS = _compacted("ringrift.curriculum.weights.v1", Key.ALL,
                                 ops_pb2.CurriculumWeights, ["curriculum"], ["selfplay"])
 NODE_STATUS = _compacted("ringrift.cluster.node-status.v1", Key.NODE_ID, ops_pb2.NodeStatus,
-                         ["node-agent"], ["cluster-monitor"], partitions=6)
+                         ["cluster-monitor"], ["cluster-monitor"], partitions=6)
+"""Written by the cluster monitor's agent role (one per node), read by its monitor role."""
 CLUSTER_STATUS = _compacted("ringrift.cluster.status.v1", Key.ALL, ops_pb2.ClusterStatus,
                             ["cluster-monitor"], ["trainer", "selfplay", "evaluator"])
+"""Read through :class:`ringrift.service.cluster.ClusterView` (``runtime.cluster()``)."""
 
 TOPICS: tuple[TopicSpec, ...] = (
     GAME_COMPLETED, SHARD_WRITTEN, CANDIDATE_READY, EVALUATION_STARTED, EVALUATION_COMPLETED,

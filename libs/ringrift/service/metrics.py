@@ -33,6 +33,9 @@ SERVICE_INFO = Gauge("ringrift_service_info", "1 for the running service, labell
 SERVICE_READY = Gauge("ringrift_service_ready", "1 while /readyz passes, else 0.", ["service"])
 HEARTBEAT_AGE = Gauge("ringrift_service_heartbeat_age_seconds",
                       "Seconds since the processing loop last turned.", ["service"])
+TAKING_WORK = Gauge("ringrift_service_taking_work", "1 while the service takes new work; 0 "
+                    "while it steps aside because the cluster monitor reports its node "
+                    "critical or lost (job routing).", ["service"])
 TIMER_RUNS = Counter("ringrift_service_timer_runs_total", "Runs of each periodic task.",
                      ["service", "timer"])
 TIMER_FAILURES = Counter("ringrift_service_timer_failures_total",

@@ -51,9 +51,10 @@ def register_checks(runtime: ServiceRuntime) -> None:
         return "; ".join(waiting) or None
 
     def consumer() -> str | None:
-        if runtime.consumer is None:
+        loop = runtime.consumer  # read once: job routing may swap it meanwhile
+        if loop is None:
             return None
-        status = runtime.consumer.status()
+        status = loop.status()
         if status.outage is not None:
             return f"outage since {status.outage.since:%H:%M:%S}: {status.outage.reason}"
         if not status.assigned and not status.rebalances:
@@ -98,8 +99,9 @@ class Monitor:
         """One refresh: readiness gauge, consumer lag (which sets its own gauge)."""
         runtime = self._runtime
         self._ready.set(1 if runtime.health.readiness().ok else 0)
-        if runtime.consumer is not None and runtime.consumer.status().assigned:
+        loop = runtime.consumer  # read once: job routing may swap it meanwhile
+        if loop is not None and loop.status().assigned:
             try:
-                runtime.consumer.consumer_lag()
+                loop.consumer_lag()
             except Exception as error:  # the broker is away: readiness says so already
                 log.info("consumer lag not refreshed: %s", error)

@@ -5,6 +5,7 @@
     settings = load_settings(ExampleSettings, argv)
     runtime = ServiceRuntime(settings)           # logging, database (schema checked), store
     models = runtime.table(MODEL_CURRENT)        # current values, caught up before work
+    cluster = runtime.cluster(route=True)        # cluster health; step aside when critical
     runtime.consume([GAME_COMPLETED], handlers.count_game)
     runtime.every(60, handlers.report, name="report")
     return runtime.run()                         # HTTP, loop, SIGTERM; the exit code
@@ -14,6 +15,9 @@ On :meth:`ServiceRuntime.run` the HTTP server starts (``/healthz``, ``/readyz``,
 up, and only then does work begin, so handlers never see a half-read table. The
 processing thread then turns: poll the consumer loop (or call the source), run due
 timers, beat the heartbeat, until SIGTERM, ``--max-events`` or ``--exit-when-idle``.
+With job routing (:mod:`ringrift.service.routing`) each turn first asks the cluster view
+whether this node takes work; while it does not, the consumer loop is closed (the group
+moves its partitions to healthy replicas) and the source is not called.
 Stopping finishes or checkpoints the work in hand (jobs are cancelled cooperatively),
 lets the relay publish committed outputs, commits offsets and leaves the group, within
 the grace period; past it the process exits with status 1.
@@ -40,13 +44,15 @@ from ringrift.events.envelope import Event
 from ringrift.events.jobs import JobFunction
 from ringrift.events.relay import OutboxRelay
 from ringrift.events.table import Rule, TableReader
-from ringrift.events.topics import TopicSpec
+from ringrift.events.topics import CLUSTER_STATUS, TopicSpec
 from ringrift.service import probes
+from ringrift.service.cluster import STATUS_KEY, ClusterView
 from ringrift.service.flags import effective_settings
 from ringrift.service.health import Health, ReadinessCheck
 from ringrift.service.hooks import Namespace, Source, SourceContext, Timer, TimerFunction, next_due
 from ringrift.service.http import HttpServer
 from ringrift.service.metrics import SERVICE_INFO
+from ringrift.service.routing import HealthRouter
 from ringrift.service.settings import ServiceSettings
 from ringrift.storage.database import make_engine, wait_for_database
 from ringrift.storage.migrations import check_at_head
@@ -88,6 +94,10 @@ class ServiceRuntime:
         self.relay = OutboxRelay(self.engine, settings.kafka, client_id=self.name.name)
         self.tables: list[TableReader[Any]] = []
         self.consumer: ConsumerLoop | None = None
+        """The consumer loop now; None before consume() and while stepped aside (routing)."""
+        self._new_consumer: Callable[[], ConsumerLoop] | None = None
+        self._cluster: ClusterView | None = None
+        self._router: HealthRouter | None = None
         self._timers: list[Timer] = []
         self._source: Source | None = None
         self._stop = threading.Event()
@@ -116,7 +126,7 @@ class ServiceRuntime:
     def consume(self, topics: Sequence[TopicSpec], handler: Handler, *,
                 jobs: Mapping[str, JobFunction] | None = None) -> None:
         """Handle ``topics`` as the service's consumer group (one call per service)."""
-        if self.consumer is not None:
+        if self._new_consumer is not None:
             raise ConfigurationError("consume() was called twice: one consumer loop per "
                                      "service; give it every topic and one handler")
         namespace = self.namespace
@@ -127,14 +137,28 @@ class ServiceRuntime:
         def wrap(job: JobFunction) -> JobFunction:
             return lambda context: namespace.outputs(job(context))
 
-        self.consumer = ConsumerLoop(
-            self.settings.kafka, service=self.name.name, group=self.settings.consumer_group,
-            topics=[self.topic(spec) for spec in topics],
-            handler=handle if namespace.prefix else handler,
-            engine=self.engine, relay=self.relay,
-            jobs={kind: wrap(job) if namespace.prefix else job
-                  for kind, job in (jobs or {}).items()},
-            instance_id=self.settings.instance_id or None, service_version=__version__)
+        def new_consumer() -> ConsumerLoop:  # again after stepping aside (job routing)
+            return ConsumerLoop(
+                self.settings.kafka, service=self.name.name, group=self.settings.consumer_group,
+                topics=[self.topic(spec) for spec in topics],
+                handler=handle if namespace.prefix else handler,
+                engine=self.engine, relay=self.relay,
+                jobs={kind: wrap(job) if namespace.prefix else job
+                      for kind, job in (jobs or {}).items()},
+                instance_id=self.settings.instance_id or None, service_version=__version__)
+
+        self._new_consumer = new_consumer
+        self.consumer = new_consumer()
+
+    def cluster(self, *, route: bool = False) -> ClusterView:
+        """The cluster view of this node (``--node-id``): "defer X?", "critical or lost?",
+        the recommended batch size. ``route=True``: job routing (:mod:`.routing`)."""
+        if self._cluster is None:
+            reader = self.table(CLUSTER_STATUS)
+            self._cluster = ClusterView(lambda: reader.get(STATUS_KEY), self.settings.node_id)
+        if route and self._router is None:
+            self._router = HealthRouter(self._cluster, self.name.name)
+        return self._cluster
 
     def every(self, seconds: float, function: TimerFunction, *, name: str) -> None:
         """Run ``function(session)`` every ``seconds``; its outputs go through the outbox."""
@@ -188,7 +212,7 @@ class ServiceRuntime:
             for reader in self.tables:
                 reader.start()
             if self._wait_for_tables():
-                if self.consumer is not None:
+                if self._route() and self.consumer is not None:
                     self.consumer.start()
                 self._turn_until_stopped()
         finally:
@@ -210,13 +234,14 @@ class ServiceRuntime:
         while not self._stop.is_set():
             self.health.heartbeat.beat()
             work = 0
+            taking_work = self._route()
             if self.consumer is not None:
                 timeout = 0.0 if self._source else next_due(self._timers, 0.5)
                 handled = self.consumer.poll_once(timeout)
                 self._events += handled
                 work += handled
             if self._source is not None and not self._stop.is_set():
-                work += int(self._source(context) or 0)
+                work += int(self._source(context) or 0) if taking_work else 0
                 if not work:
                     # Nothing to do for the source now: wait a little instead of spinning.
                     self._stop.wait(next_due(self._timers, 0.1))
@@ -234,6 +259,14 @@ class ServiceRuntime:
                     now - idle_since >= settings.exit_when_idle:
                 log.info("idle for %g s (--exit-when-idle): stopping", settings.exit_when_idle)
                 self.stop()
+
+    def _route(self) -> bool:
+        """Job routing: whether to take work now (steps aside or rejoins as that changes)."""
+        if self._router is None:
+            return True
+        taking, self.consumer = self._router.route(self.consumer, self._new_consumer,
+                                                   self.settings.grace_period_s)
+        return taking
 
     def _busy(self) -> bool:
         """Work in hand that is not a finished record: the group not joined yet, jobs

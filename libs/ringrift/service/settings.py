@@ -24,6 +24,7 @@ from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ringrift.events.settings import KafkaSettings
+from ringrift.service.cluster import default_node_id
 from ringrift.service.names import ServiceName
 from ringrift.storage.artifacts import ArtifactStore, open_store
 
@@ -89,6 +90,10 @@ class ServiceSettings(BaseSettings):
     topic_namespace: str = Field(default="", validation_alias=AliasChoices(
         "topic_namespace", "RINGRIFT_TOPIC_NAMESPACE"))
     """Prefix '<namespace>.' on every topic this service reads or writes (test isolation)."""
+    node_id: str = Field(default="", validation_alias=AliasChoices(
+        "node_id", "RINGRIFT_NODE_ID"))
+    """The node (machine) this process runs on, as the cluster monitor names it; default:
+    the hostname (on Kubernetes set it from the pod's spec.nodeName)."""
     grace_period_s: float = Field(default=25.0, gt=0)
     """Seconds SIGTERM allows to finish or checkpoint the work in hand before exiting."""
     heartbeat_timeout_s: float = Field(default=60.0, gt=0)
@@ -120,7 +125,7 @@ class ServiceSettings(BaseSettings):
         """The defaults that follow from the service's name."""
         name = cls.service_name()
         return {"database_url": name.default_database_url, "http_port": name.default_port,
-                "consumer_group": name.name}
+                "consumer_group": name.name, "node_id": default_node_id()}
 
     @model_validator(mode="before")
     @classmethod

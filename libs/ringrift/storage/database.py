@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -126,3 +127,9 @@ def wait_for_database(url: str, timeout_s: float = 30.0, interval_s: float = 1.0
                 time.sleep(interval_s)
     finally:
         engine.dispose()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A time read back from a ``DateTime(timezone=True)`` column, timezone-aware: SQLite
+    returns naive UTC, PostgreSQL aware times, and the two must compare alike."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from ringrift.events.envelope import new_event
 from ringrift.events.gen.model.v1.model_pb2 import CurrentModel
 from ringrift.events.gen.selfplay.v1.selfplay_pb2 import GameCompleted
-from ringrift.events.topics import GAME_COMPLETED, MODEL_CURRENT
+from ringrift.events.topics import CLUSTER_STATUS, GAME_COMPLETED, MODEL_CURRENT
 from ringrift.storage.database import make_engine, session_scope
 from services.example.tables import GameCount
 from tests.fixtures.services import ServiceEnv, ServiceProcess
@@ -92,7 +92,7 @@ def test_ready_only_once_tables_caught_up_and_partitions_assigned(
     assert service.get("/healthz").status_code == 200
     assert members(env, group) == []  # no work before the tables are read
 
-    env.create([MODEL_CURRENT])
+    env.create([MODEL_CURRENT, CLUSTER_STATUS])
     env.publish(MODEL_CURRENT, [current_model("hex8_3p", r) for r in range(1, 30)])
     ready = service.wait_for("/readyz", 200).json()["checks"]
     assert ready == {"database": "ok", "tables": "ok", "consumer": "ok", "relay": "ok",

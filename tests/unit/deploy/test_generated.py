@@ -53,10 +53,9 @@ def test_one_kafka_topic_per_registry_topic_and_dead_letter_twin() -> None:
 
 
 def test_every_registry_service_has_a_workload_with_the_runtimes_names() -> None:
-    # node-agent is the registry's old name for the cluster monitor's agent role (issue 10
-    # replaces it); the agent runs as the DaemonSet cluster-monitor-agent.
+    # The cluster monitor's agent role runs as the DaemonSet cluster-monitor-agent.
     services = {item.service for item in workloads.WORKLOADS}
-    assert services == SERVICES - {"node-agent"}
+    assert services == SERVICES
     for item in workloads.WORKLOADS:
         names = ServiceName(item.service)
         container = workloads.container(item)

@@ -48,7 +48,7 @@ def test_partition_keys_follow_the_registry() -> None:
     game = new_event(GameCompleted(), config_key="hex8_3p", producer="selfplay")
     assert partition_key(GAME_COMPLETED, game) == "hex8_3p"
     assert partition_key(CLUSTER_STATUS, game) == "all"
-    node = new_event(NodeStatus(node_id="gpu-7"), config_key="all", producer="node-agent")
+    node = new_event(NodeStatus(node_id="gpu-7"), config_key="all", producer="cluster-monitor")
     assert partition_key(NODE_STATUS, node) == "gpu-7"
 
 

@@ -26,7 +26,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19ringrift/ops/v1/ops.proto\x12\x0fringrift.ops.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x01\n\x0c\x43onfigWeight\x12\x12\n\nconfig_key\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x01\x12\x0b\n\x03\x65lo\x18\x03 \x01(\x01\x12\x14\n\x0c\x65lo_velocity\x18\x04 \x01(\x01\x12\x14\n\x0cgames_played\x18\x05 \x01(\x04\x12\x1d\n\x15hours_since_promotion\x18\x06 \x01(\x01\"S\n\x11\x43urriculumWeights\x12.\n\x07weights\x18\x01 \x03(\x0b\x32\x1d.ringrift.ops.v1.ConfigWeight\x12\x0e\n\x06policy\x18\x02 \x01(\t\"f\n\tGpuStatus\x12\r\n\x05index\x18\x01 \x01(\r\x12\x19\n\x11memory_used_bytes\x18\x02 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x03 \x01(\x04\x12\x13\n\x0butilization\x18\x04 \x01(\x01\"\xfa\x01\n\nNodeStatus\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64isk_free_bytes\x18\x02 \x01(\x04\x12\x18\n\x10\x64isk_total_bytes\x18\x03 \x01(\x04\x12\x1e\n\x16memory_available_bytes\x18\x04 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x05 \x01(\x04\x12\x10\n\x08\x63pu_load\x18\x06 \x01(\x01\x12(\n\x04gpus\x18\x07 \x03(\x0b\x32\x1a.ringrift.ops.v1.GpuStatus\x12\x30\n\x0cheartbeat_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x89\x02\n\nNodeHealth\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0f\n\x07healthy\x18\x02 \x01(\x08\x12\'\n\x04\x64isk\x18\x03 \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12)\n\x06memory\x18\x04 \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12&\n\x03\x63pu\x18\x05 \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12&\n\x03gpu\x18\x06 \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12\x35\n\x11last_heartbeat_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x90\x02\n\rClusterStatus\x12*\n\x05nodes\x18\x01 \x03(\x0b\x32\x1b.ringrift.ops.v1.NodeHealth\x12*\n\x07overall\x18\x02 \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12\r\n\x05\x64\x65\x66\x65r\x18\x03 \x03(\t\x12Z\n\x17recommended_batch_sizes\x18\x04 \x03(\x0b\x32\x39.ringrift.ops.v1.ClusterStatus.RecommendedBatchSizesEntry\x1a<\n\x1aRecommendedBatchSizesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\r:\x02\x38\x01*c\n\x08Pressure\x12\x18\n\x14PRESSURE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bPRESSURE_OK\x10\x01\x12\x15\n\x11PRESSURE_ELEVATED\x10\x02\x12\x15\n\x11PRESSURE_CRITICAL\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19ringrift/ops/v1/ops.proto\x12\x0fringrift.ops.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x01\n\x0c\x43onfigWeight\x12\x12\n\nconfig_key\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x01\x12\x0b\n\x03\x65lo\x18\x03 \x01(\x01\x12\x14\n\x0c\x65lo_velocity\x18\x04 \x01(\x01\x12\x14\n\x0cgames_played\x18\x05 \x01(\x04\x12\x1d\n\x15hours_since_promotion\x18\x06 \x01(\x01\x12\x10\n\x08model_id\x18\x07 \x01(\t\x12\x12\n\nelo_stderr\x18\x08 \x01(\x01\x12\x13\n\x0b\x65valuations\x18\t \x01(\r\x12\r\n\x05score\x18\n \x01(\x01\"\xa5\x01\n\x11\x43urriculumWeights\x12.\n\x07weights\x18\x01 \x03(\x0b\x32\x1d.ringrift.ops.v1.ConfigWeight\x12\x0e\n\x06policy\x18\x02 \x01(\t\x12/\n\x0b\x63omputed_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x66loor\x18\x04 \x01(\x01\x12\x10\n\x08revision\x18\x05 \x01(\x04\"t\n\tGpuStatus\x12\r\n\x05index\x18\x01 \x01(\r\x12\x19\n\x11memory_used_bytes\x18\x02 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x03 \x01(\x04\x12\x13\n\x0butilization\x18\x04 \x01(\x01\x12\x0c\n\x04name\x18\x05 \x01(\t\"\xba\x02\n\nNodeStatus\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64isk_free_bytes\x18\x02 \x01(\x04\x12\x18\n\x10\x64isk_total_bytes\x18\x03 \x01(\x04\x12\x1e\n\x16memory_available_bytes\x18\x04 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x05 \x01(\x04\x12\x10\n\x08\x63pu_load\x18\x06 \x01(\x01\x12(\n\x04gpus\x18\x07 \x03(\x0b\x32\x1a.ringrift.ops.v1.GpuStatus\x12\x30\n\x0cheartbeat_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tdisk_path\x18\t \x01(\t\x12\x11\n\tcpu_count\x18\n \x01(\r\x12\x18\n\x10interval_seconds\x18\x0b \x01(\x01\"\xff\x03\n\nNodeHealth\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0f\n\x07healthy\x18\x02 \x01(\x08\x12\'\n\x04\x64isk\x18\x03 \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12)\n\x06memory\x18\x04 \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12&\n\x03\x63pu\x18\x05 \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12&\n\x03gpu\x18\x06 \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12\x35\n\x11last_heartbeat_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04lost\x18\x08 \x01(\x08\x12(\n\x05level\x18\t \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12\x0f\n\x07reasons\x18\n \x03(\t\x12\x1e\n\x16recommended_batch_size\x18\x0b \x01(\r\x12\x1a\n\x12\x64isk_used_fraction\x18\x0c \x01(\x01\x12\x1c\n\x14memory_used_fraction\x18\r \x01(\x01\x12\x10\n\x08\x63pu_load\x18\x0e \x01(\x01\x12 \n\x18gpu_memory_used_fraction\x18\x0f \x01(\x01\x12\x1d\n\x15gpu_memory_free_bytes\x18\x10 \x01(\x04\"\xea\x02\n\rClusterStatus\x12*\n\x05nodes\x18\x01 \x03(\x0b\x32\x1b.ringrift.ops.v1.NodeHealth\x12*\n\x07overall\x18\x02 \x01(\x0e\x32\x19.ringrift.ops.v1.Pressure\x12\r\n\x05\x64\x65\x66\x65r\x18\x03 \x03(\t\x12Z\n\x17recommended_batch_sizes\x18\x04 \x03(\x0b\x32\x39.ringrift.ops.v1.ClusterStatus.RecommendedBatchSizesEntry\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0frefresh_seconds\x18\x06 \x01(\x01\x12\x0f\n\x07reasons\x18\x07 \x03(\t\x1a<\n\x1aRecommendedBatchSizesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\r:\x02\x38\x01*c\n\x08Pressure\x12\x18\n\x14PRESSURE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bPRESSURE_OK\x10\x01\x12\x15\n\x11PRESSURE_ELEVATED\x10\x02\x12\x15\n\x11PRESSURE_CRITICAL\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,20 +35,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CLUSTERSTATUS_RECOMMENDEDBATCHSIZESENTRY']._loaded_options = None
   _globals['_CLUSTERSTATUS_RECOMMENDEDBATCHSIZESENTRY']._serialized_options = b'8\001'
-  _globals['_PRESSURE']._serialized_start=1205
-  _globals['_PRESSURE']._serialized_end=1304
+  _globals['_PRESSURE']._serialized_start=1776
+  _globals['_PRESSURE']._serialized_end=1875
   _globals['_CONFIGWEIGHT']._serialized_start=80
-  _globals['_CONFIGWEIGHT']._serialized_end=218
-  _globals['_CURRICULUMWEIGHTS']._serialized_start=220
-  _globals['_CURRICULUMWEIGHTS']._serialized_end=303
-  _globals['_GPUSTATUS']._serialized_start=305
-  _globals['_GPUSTATUS']._serialized_end=407
-  _globals['_NODESTATUS']._serialized_start=410
-  _globals['_NODESTATUS']._serialized_end=660
-  _globals['_NODEHEALTH']._serialized_start=663
-  _globals['_NODEHEALTH']._serialized_end=928
-  _globals['_CLUSTERSTATUS']._serialized_start=931
-  _globals['_CLUSTERSTATUS']._serialized_end=1203
-  _globals['_CLUSTERSTATUS_RECOMMENDEDBATCHSIZESENTRY']._serialized_start=1143
-  _globals['_CLUSTERSTATUS_RECOMMENDEDBATCHSIZESENTRY']._serialized_end=1203
+  _globals['_CONFIGWEIGHT']._serialized_end=292
+  _globals['_CURRICULUMWEIGHTS']._serialized_start=295
+  _globals['_CURRICULUMWEIGHTS']._serialized_end=460
+  _globals['_GPUSTATUS']._serialized_start=462
+  _globals['_GPUSTATUS']._serialized_end=578
+  _globals['_NODESTATUS']._serialized_start=581
+  _globals['_NODESTATUS']._serialized_end=895
+  _globals['_NODEHEALTH']._serialized_start=898
+  _globals['_NODEHEALTH']._serialized_end=1409
+  _globals['_CLUSTERSTATUS']._serialized_start=1412
+  _globals['_CLUSTERSTATUS']._serialized_end=1774
+  _globals['_CLUSTERSTATUS_RECOMMENDEDBATCHSIZESENTRY']._serialized_start=1714
+  _globals['_CLUSTERSTATUS_RECOMMENDEDBATCHSIZESENTRY']._serialized_end=1774
 # @@protoc_insertion_point(module_scope)

@@ -23,43 +23,59 @@ PRESSURE_ELEVATED: Pressure
 PRESSURE_CRITICAL: Pressure
 
 class ConfigWeight(_message.Message):
-    __slots__ = ("config_key", "weight", "elo", "elo_velocity", "games_played", "hours_since_promotion")
+    __slots__ = ("config_key", "weight", "elo", "elo_velocity", "games_played", "hours_since_promotion", "model_id", "elo_stderr", "evaluations", "score")
     CONFIG_KEY_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     ELO_FIELD_NUMBER: _ClassVar[int]
     ELO_VELOCITY_FIELD_NUMBER: _ClassVar[int]
     GAMES_PLAYED_FIELD_NUMBER: _ClassVar[int]
     HOURS_SINCE_PROMOTION_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    ELO_STDERR_FIELD_NUMBER: _ClassVar[int]
+    EVALUATIONS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
     config_key: str
     weight: float
     elo: float
     elo_velocity: float
     games_played: int
     hours_since_promotion: float
-    def __init__(self, config_key: _Optional[str] = ..., weight: _Optional[float] = ..., elo: _Optional[float] = ..., elo_velocity: _Optional[float] = ..., games_played: _Optional[int] = ..., hours_since_promotion: _Optional[float] = ...) -> None: ...
+    model_id: str
+    elo_stderr: float
+    evaluations: int
+    score: float
+    def __init__(self, config_key: _Optional[str] = ..., weight: _Optional[float] = ..., elo: _Optional[float] = ..., elo_velocity: _Optional[float] = ..., games_played: _Optional[int] = ..., hours_since_promotion: _Optional[float] = ..., model_id: _Optional[str] = ..., elo_stderr: _Optional[float] = ..., evaluations: _Optional[int] = ..., score: _Optional[float] = ...) -> None: ...
 
 class CurriculumWeights(_message.Message):
-    __slots__ = ("weights", "policy")
+    __slots__ = ("weights", "policy", "computed_at", "floor", "revision")
     WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FLOOR_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
     weights: _containers.RepeatedCompositeFieldContainer[ConfigWeight]
     policy: str
-    def __init__(self, weights: _Optional[_Iterable[_Union[ConfigWeight, _Mapping]]] = ..., policy: _Optional[str] = ...) -> None: ...
+    computed_at: _timestamp_pb2.Timestamp
+    floor: float
+    revision: int
+    def __init__(self, weights: _Optional[_Iterable[_Union[ConfigWeight, _Mapping]]] = ..., policy: _Optional[str] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., floor: _Optional[float] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class GpuStatus(_message.Message):
-    __slots__ = ("index", "memory_used_bytes", "memory_total_bytes", "utilization")
+    __slots__ = ("index", "memory_used_bytes", "memory_total_bytes", "utilization", "name")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     MEMORY_USED_BYTES_FIELD_NUMBER: _ClassVar[int]
     MEMORY_TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
     UTILIZATION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
     index: int
     memory_used_bytes: int
     memory_total_bytes: int
     utilization: float
-    def __init__(self, index: _Optional[int] = ..., memory_used_bytes: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., utilization: _Optional[float] = ...) -> None: ...
+    name: str
+    def __init__(self, index: _Optional[int] = ..., memory_used_bytes: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., utilization: _Optional[float] = ..., name: _Optional[str] = ...) -> None: ...
 
 class NodeStatus(_message.Message):
-    __slots__ = ("node_id", "disk_free_bytes", "disk_total_bytes", "memory_available_bytes", "memory_total_bytes", "cpu_load", "gpus", "heartbeat_at")
+    __slots__ = ("node_id", "disk_free_bytes", "disk_total_bytes", "memory_available_bytes", "memory_total_bytes", "cpu_load", "gpus", "heartbeat_at", "disk_path", "cpu_count", "interval_seconds")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     DISK_FREE_BYTES_FIELD_NUMBER: _ClassVar[int]
     DISK_TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +84,9 @@ class NodeStatus(_message.Message):
     CPU_LOAD_FIELD_NUMBER: _ClassVar[int]
     GPUS_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_AT_FIELD_NUMBER: _ClassVar[int]
+    DISK_PATH_FIELD_NUMBER: _ClassVar[int]
+    CPU_COUNT_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     disk_free_bytes: int
     disk_total_bytes: int
@@ -76,10 +95,13 @@ class NodeStatus(_message.Message):
     cpu_load: float
     gpus: _containers.RepeatedCompositeFieldContainer[GpuStatus]
     heartbeat_at: _timestamp_pb2.Timestamp
-    def __init__(self, node_id: _Optional[str] = ..., disk_free_bytes: _Optional[int] = ..., disk_total_bytes: _Optional[int] = ..., memory_available_bytes: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., cpu_load: _Optional[float] = ..., gpus: _Optional[_Iterable[_Union[GpuStatus, _Mapping]]] = ..., heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    disk_path: str
+    cpu_count: int
+    interval_seconds: float
+    def __init__(self, node_id: _Optional[str] = ..., disk_free_bytes: _Optional[int] = ..., disk_total_bytes: _Optional[int] = ..., memory_available_bytes: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., cpu_load: _Optional[float] = ..., gpus: _Optional[_Iterable[_Union[GpuStatus, _Mapping]]] = ..., heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disk_path: _Optional[str] = ..., cpu_count: _Optional[int] = ..., interval_seconds: _Optional[float] = ...) -> None: ...
 
 class NodeHealth(_message.Message):
-    __slots__ = ("node_id", "healthy", "disk", "memory", "cpu", "gpu", "last_heartbeat_at")
+    __slots__ = ("node_id", "healthy", "disk", "memory", "cpu", "gpu", "last_heartbeat_at", "lost", "level", "reasons", "recommended_batch_size", "disk_used_fraction", "memory_used_fraction", "cpu_load", "gpu_memory_used_fraction", "gpu_memory_free_bytes")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     HEALTHY_FIELD_NUMBER: _ClassVar[int]
     DISK_FIELD_NUMBER: _ClassVar[int]
@@ -87,6 +109,15 @@ class NodeHealth(_message.Message):
     CPU_FIELD_NUMBER: _ClassVar[int]
     GPU_FIELD_NUMBER: _ClassVar[int]
     LAST_HEARTBEAT_AT_FIELD_NUMBER: _ClassVar[int]
+    LOST_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDED_BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    DISK_USED_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_USED_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    CPU_LOAD_FIELD_NUMBER: _ClassVar[int]
+    GPU_MEMORY_USED_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    GPU_MEMORY_FREE_BYTES_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     healthy: bool
     disk: Pressure
@@ -94,10 +125,19 @@ class NodeHealth(_message.Message):
     cpu: Pressure
     gpu: Pressure
     last_heartbeat_at: _timestamp_pb2.Timestamp
-    def __init__(self, node_id: _Optional[str] = ..., healthy: _Optional[bool] = ..., disk: _Optional[_Union[Pressure, str]] = ..., memory: _Optional[_Union[Pressure, str]] = ..., cpu: _Optional[_Union[Pressure, str]] = ..., gpu: _Optional[_Union[Pressure, str]] = ..., last_heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    lost: bool
+    level: Pressure
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    recommended_batch_size: int
+    disk_used_fraction: float
+    memory_used_fraction: float
+    cpu_load: float
+    gpu_memory_used_fraction: float
+    gpu_memory_free_bytes: int
+    def __init__(self, node_id: _Optional[str] = ..., healthy: _Optional[bool] = ..., disk: _Optional[_Union[Pressure, str]] = ..., memory: _Optional[_Union[Pressure, str]] = ..., cpu: _Optional[_Union[Pressure, str]] = ..., gpu: _Optional[_Union[Pressure, str]] = ..., last_heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lost: _Optional[bool] = ..., level: _Optional[_Union[Pressure, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., recommended_batch_size: _Optional[int] = ..., disk_used_fraction: _Optional[float] = ..., memory_used_fraction: _Optional[float] = ..., cpu_load: _Optional[float] = ..., gpu_memory_used_fraction: _Optional[float] = ..., gpu_memory_free_bytes: _Optional[int] = ...) -> None: ...
 
 class ClusterStatus(_message.Message):
-    __slots__ = ("nodes", "overall", "defer", "recommended_batch_sizes")
+    __slots__ = ("nodes", "overall", "defer", "recommended_batch_sizes", "updated_at", "refresh_seconds", "reasons")
     class RecommendedBatchSizesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -109,8 +149,14 @@ class ClusterStatus(_message.Message):
     OVERALL_FIELD_NUMBER: _ClassVar[int]
     DEFER_FIELD_NUMBER: _ClassVar[int]
     RECOMMENDED_BATCH_SIZES_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
     nodes: _containers.RepeatedCompositeFieldContainer[NodeHealth]
     overall: Pressure
     defer: _containers.RepeatedScalarFieldContainer[str]
     recommended_batch_sizes: _containers.ScalarMap[str, int]
-    def __init__(self, nodes: _Optional[_Iterable[_Union[NodeHealth, _Mapping]]] = ..., overall: _Optional[_Union[Pressure, str]] = ..., defer: _Optional[_Iterable[str]] = ..., recommended_batch_sizes: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    updated_at: _timestamp_pb2.Timestamp
+    refresh_seconds: float
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, nodes: _Optional[_Iterable[_Union[NodeHealth, _Mapping]]] = ..., overall: _Optional[_Union[Pressure, str]] = ..., defer: _Optional[_Iterable[str]] = ..., recommended_batch_sizes: _Optional[_Mapping[str, int]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refresh_seconds: _Optional[float] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
