@@ -1,0 +1,1 @@
+"""The cluster monitor: node agents and the monitor that publishes cluster status."""
