@@ -70,8 +70,8 @@ WORKLOADS: tuple[Workload, ...] = (
              scale_on=CANDIDATE_READY),
     Workload("promoter"),
     Workload("curriculum"),
-    Workload("cluster-monitor", args=("--role", "monitor")),
-    # DRAFT: the agent's command is settled when the cluster-monitor service lands.
+    # One monitor (its status is built from all nodes); an agent on every node.
+    Workload("cluster-monitor", args=("--role", "monitor"), single_writer=True),
     Workload("cluster-monitor", name="cluster-monitor-agent", kind="DaemonSet",
              args=("--role", "agent"), cpu="50m", memory="128Mi", cpu_limit="250m",
              memory_limit="256Mi"),
@@ -120,6 +120,9 @@ def container(item: Workload) -> dict[str, Any]:
             {"name": f"{prefix}HTTP_PORT", "value": str(names.default_port)},
             {"name": f"{prefix}INSTANCE_ID",
              "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            # The node as the cluster monitor's agent on it reports it (job routing).
+            {"name": "RINGRIFT_NODE_ID",
+             "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
             *database_env(names),
         ],
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"},
