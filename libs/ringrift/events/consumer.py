@@ -38,7 +38,7 @@ import socket
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
@@ -52,11 +52,12 @@ from ringrift.events.assignment import Assignment
 from ringrift.events.deadletter import DeadLetterSender, DeadLetterWriter
 from ringrift.events.dispatch import Dispatcher
 from ringrift.events.handling import Handler, Item
-from ringrift.events.idempotency import Pruner, retention_for
+from ringrift.events.idempotency import retention_for
 from ringrift.events.jobrunner import JobRunner
 from ringrift.events.jobs import JobFunction
 from ringrift.events.jobscheduler import JobScheduler
 from ringrift.events.lag import LagReader
+from ringrift.events.maintenance import Pruner
 from ringrift.events.partitions import CHECK, OUTAGE, RETRY
 from ringrift.events.producer import EventProducer
 from ringrift.events.relay import OutboxRelay
@@ -109,7 +110,8 @@ class ConsumerLoop:
         self._dispatch = Dispatcher(engine, settings, group, handler, letters, self._store)
         self._lag = LagReader(settings, group=group, client_id=f"{service}-lag")
         self._pruner = Pruner(engine, group,
-                              retention_for(topics, settings.processed_retention_days))
+                              retention_for(topics, settings.processed_retention_days),
+                              timedelta(hours=settings.outbox_retention_hours))
         self._stop = threading.Event()
         self._started = self._closed = False
         self._last_poll_at: datetime | None = None

@@ -7,7 +7,8 @@ handler fails is rolled back to its savepoint alone; the records of other partit
 still handled and committed, so their side effects are never re-run because of it. The
 records behind a failed one *in the same partition* are not handled in this batch (they
 must wait for it: order per config), and neither are those behind a job request (the
-partition waits for the job). Then the processed ids are recorded and everything commits.
+partition waits for the job). Then the outputs go into the outbox (one statement), the
+processed ids are recorded, and everything commits.
 
 A failure of the database itself (connection lost, server going down) ends the whole
 transaction: nothing of the batch is committed, and the loop retries it as an outage.
@@ -88,6 +89,8 @@ def handle_batch(engine: Engine, group: str, handler: Handler, items: list[Item]
                                                 if item.event is not None])
         stopped: set[tuple[str, int]] = set()
         fresh: list[str] = []
+        outputs: list[outbox.Output] = []
+        output_ids: set[str] = set()
         for outcome, item in zip(outcomes, items, strict=True):
             assert item.event is not None, "undecodable records are dead-lettered, not handled"
             if item.key in stopped:
@@ -97,13 +100,16 @@ def handle_batch(engine: Engine, group: str, handler: Handler, items: list[Item]
                 continue
             try:
                 with session.begin_nested():
-                    outcome.job_ids = _run_handler(session, group, handler, item)
+                    produced, outcome.job_ids = _run_handler(session, group, handler, item,
+                                                             output_ids)
             except Exception as error:
                 if isinstance(error, DBAPIError) and classify(error) is Failure.OUTAGE:
                     raise  # the connection itself is gone: the whole batch waits
                 outcome.result, outcome.error = Result.FAILED, error
                 stopped.add(item.key)
                 continue
+            outputs += produced
+            output_ids.update(event.event_id for _, event in produced)
             seen.add(item.event.event_id)
             fresh.append(item.event.event_id)
             if outcome.job_ids:
@@ -111,12 +117,18 @@ def handle_batch(engine: Engine, group: str, handler: Handler, items: list[Item]
                 stopped.add(item.key)
             else:
                 outcome.result = Result.HANDLED
+        # All outputs in one statement (a statement per handler costs more than the rest of
+        # its record); an id already in the outbox fails the batch, which then goes one
+        # record at a time, so the refusal lands on the record that made it.
+        outbox.enqueue_many(session, outputs)
         mark_processed(session, group, fresh)
     return outcomes
 
 
-def _run_handler(session: Session, group: str, handler: Handler, item: Item) -> list[str]:
-    """Run the handler; its outputs into the outbox, its job requests into the jobs table."""
+def _run_handler(session: Session, group: str, handler: Handler, item: Item,
+                 batch_ids: set[str]) -> tuple[list[outbox.Output], list[str]]:
+    """Run the handler; returns its outputs (checked against ``batch_ids``) and the ids of
+    the jobs it asked for (recorded in the jobs table)."""
     assert item.event is not None
     outputs: list[outbox.Output] = []
     requests: list[JobRequest] = []
@@ -125,11 +137,13 @@ def _run_handler(session: Session, group: str, handler: Handler, item: Item) -> 
             requests.append(produced)
         elif (isinstance(produced, tuple) and len(produced) == 2
               and isinstance(produced[0], TopicSpec) and isinstance(produced[1], Event)):
+            if produced[1].event_id in batch_ids:
+                raise outbox.duplicate(*produced)
+            batch_ids = batch_ids | {produced[1].event_id}
             outputs.append(produced)
         else:
             raise TypeError(f"the handler returned {produced!r}; a handler returns (TopicSpec, "
                             "Event) outputs and JobRequest items, or None")
-    outbox.enqueue_many(session, outputs)
     if not requests:
-        return []
-    return jobstore.record_jobs(session, group, item.event, item.record, requests)
+        return outputs, []
+    return outputs, jobstore.record_jobs(session, group, item.event, item.record, requests)

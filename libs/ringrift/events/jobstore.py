@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import Message as Record
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ringrift.events.envelope import Event, derive_event_id
@@ -135,3 +135,14 @@ def mark_failed(engine: Engine, job_id: str, error: str) -> None:
                                              JobRow.state.in_(UNFINISHED))
                         .values(state=JobState.FAILED, run_token=None, error=error[:8000],
                                 finished_at=datetime.now(UTC)))
+
+
+def prune_finished(engine: Engine, group: str, older_than: datetime) -> int:
+    """Delete ``group``'s jobs that finished (done or failed) before ``older_than``.
+
+    Safe at any age: a finished job's input is a processed id, so it never starts again.
+    """
+    with session_scope(engine) as session:
+        return session.execute(delete(JobRow).where(
+            JobRow.consumer_group == group, JobRow.state.in_((JobState.DONE, JobState.FAILED)),
+            JobRow.finished_at < older_than)).rowcount

@@ -55,7 +55,8 @@ class KafkaSettings(BaseSettings):
     """How long a running job's heartbeat stays valid: a job whose owner was killed is taken
     over by the next owner of its partition once this has passed since its last heartbeat."""
     outbox_retention_hours: float = Field(default=168.0, gt=0)
-    """How long published outbox rows are kept (for inspection) before they are pruned."""
+    """How long published outbox rows, and finished jobs, are kept (for inspection) before
+    they are pruned."""
     processed_retention_days: float | None = Field(default=None, gt=0)
     """How long processed event ids are kept. Default: the longest retention of the consumed
     topics plus a day (a record cannot come again once the topic has dropped it); a

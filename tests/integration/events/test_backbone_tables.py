@@ -2,11 +2,12 @@
 
 Checks: the relay's wake-up comes when the outermost transaction commits, not when a
 handler's savepoint is released, and not after a rollback; the outbox refuses a second
-output with an event id, in one transaction or one
-already in the outbox, with a message naming the fix, and a savepoint around the refused
-one keeps the rest of the transaction; rows keep the config's partition and the key;
-processed ids older than the retention are pruned (indexed column), younger ones and
-other groups' kept; the retention follows the topics (compacted: kept for good).
+output with an event id, in one transaction or one already in the outbox, with a message
+naming the fix, and a savepoint around the refused one keeps the rest of the transaction;
+rows keep the config's partition and the key; processed ids older than the retention are
+pruned (indexed column), younger ones and other groups' kept; the retention follows the
+topics (compacted: kept for good); finished jobs past their retention are pruned,
+unfinished ones never.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from ringrift.events.idempotency import (
     prune_processed,
     retention_for,
 )
+from ringrift.events.jobs import JobRow, JobState
+from ringrift.events.maintenance import Pruner
 from ringrift.events.outbox import OutboxRow, enqueue, register_waker, unregister_waker
 from ringrift.events.topics import DAY_MS, GAME_COMPLETED, MODEL_CURRENT, SHARD_WRITTEN
 from ringrift.storage import migrations
@@ -111,3 +114,20 @@ def test_the_retention_of_processed_ids_follows_the_topics() -> None:
     assert retention_for([month, year]) == timedelta(days=366)
     assert retention_for([month, MODEL_CURRENT]) is None  # compacted: records stay
     assert retention_for([month], days=7) == timedelta(days=7)
+
+
+def test_finished_jobs_past_the_retention_are_pruned(engine) -> None:
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        for job_id, state, finished in (("old-done", JobState.DONE, now - timedelta(days=9)),
+                                        ("old-failed", JobState.FAILED, now - timedelta(days=9)),
+                                        ("new-done", JobState.DONE, now),
+                                        ("old-running", JobState.RUNNING, None)):
+            session.add(JobRow(job_id=job_id, consumer_group="trainer", kind="train", params={},
+                               topic="t", partition=0, offset=0, state=state, attempts=0,
+                               starts=1, created_at=now - timedelta(days=10),
+                               finished_at=finished))
+    Pruner(engine, "trainer", None, timedelta(days=7)).maybe_prune()
+    with session_scope(engine, read_only=True) as session:
+        left = set(session.scalars(select(JobRow.job_id)))
+    assert left == {"new-done", "old-running"}

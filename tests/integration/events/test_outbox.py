@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from ringrift.events import deadletter, envelope, replay
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.gen.selfplay.v1.selfplay_pb2 import ShardWritten
-from ringrift.events.outbox import OutboxRow
+from ringrift.events.outbox import OutboxRow, enqueue
 from ringrift.events.topics import GAME_COMPLETED, SHARD_WRITTEN
 from ringrift.storage.database import session_scope
 from tests.integration.events.support import (
@@ -125,18 +125,25 @@ def test_two_outputs_with_one_event_id_are_refused_with_a_clear_error(
                    for n in range(2 if event.payload.num_moves == 0 else 1)]
         return [(shards, output) for output in outputs]  # same type, no names: same id
 
-    publish(kafka_settings, games, [game_event("square8_2p", 0), game_event("square8_2p", 1)])
+    inputs = [game_event("square8_2p", seq) for seq in range(4)]
+    with session_scope(engine) as session:  # an output of input 2's id is in the outbox already
+        enqueue(session, shards, envelope.follow_up(inputs[2], ShardWritten(shard_id="early"),
+                                                    producer="exporter"))
+    publish(kafka_settings, games, inputs)
     loop = LoopThread(ConsumerLoop(kafka_settings, service="exporter", group=group_factory(),
                                    topics=[games], handler=handle, engine=engine))
     try:
-        wait_until(lambda: effect_count(engine) == 1, 120, "the good event behind the bad one")
-        wait_until(lambda: outbox_rows(engine, unsent=True) == 0 and outbox_rows(engine) == 1,
-                   60, "the good output relayed")
+        wait_until(lambda: effect_count(engine) == 2, 120, "the good events beside the bad ones")
+        wait_until(lambda: outbox_rows(engine, unsent=True) == 0 and outbox_rows(engine) == 3,
+                   60, "the good outputs relayed")
     finally:
         loop.stop()
-    [letter] = replay.list_dead_letters(kafka_settings, games.name)
-    assert letter.context[deadletter.ERROR_CLASS] == "ringrift.events.errors.DuplicateEventId"
-    assert "follow_up(cause, payload, name=...)" in letter.context[deadletter.ERROR_MESSAGE]
-    assert letter.context[deadletter.ATTEMPTS] == "1"  # poison: never retried
-    assert [e.seq for e in effects(engine)] == [1]  # the refused handler's effect rolled back
-    assert [e.payload.shard_id for _, e in read_topic(kafka_settings, shards.name)] == ["s0"]
+    letters = replay.list_dead_letters(kafka_settings, games.name)
+    assert [int(letter.context[deadletter.OFFSET]) for letter in letters] == [0, 2]
+    for letter in letters:
+        assert letter.context[deadletter.ERROR_CLASS] == "ringrift.events.errors.DuplicateEventId"
+        assert "follow_up(cause, payload, name=...)" in letter.context[deadletter.ERROR_MESSAGE]
+        assert letter.context[deadletter.ATTEMPTS] == "1"  # poison: never retried
+    assert [e.seq for e in effects(engine)] == [1, 3]  # the refused handlers' effects undone
+    assert [e.payload.shard_id for _, e in read_topic(kafka_settings, shards.name)] == [
+        "early", "s0", "s0"]
