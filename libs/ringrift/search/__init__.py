@@ -7,7 +7,7 @@ batches, which is what lets one process advance dozens of games in lockstep and 
 leaves to the network in one call (see :mod:`ringrift.search.batched`).
 """
 
-from ringrift.search.batched import LeafBatch, SearchTask, run_lockstep, run_task
+from ringrift.search.batched import LeafBatch, LockstepPool, SearchTask, run_lockstep, run_task
 from ringrift.search.evaluator import Evaluation, Evaluator, UniformEvaluator
 from ringrift.search.gumbel import GumbelConfig, SearchResult, gumbel_search
 from ringrift.search.rules import GameRules, engine_rules, terminal_values
@@ -18,6 +18,7 @@ __all__ = [
     "GameRules",
     "GumbelConfig",
     "LeafBatch",
+    "LockstepPool",
     "SearchResult",
     "SearchTask",
     "UniformEvaluator",

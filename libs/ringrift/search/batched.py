@@ -7,18 +7,20 @@ advances every task to its next request, concatenates the requests that share an
 makes one ``evaluate`` call for all of them. Because each task keeps its own random generator
 and receives exactly the evaluations it asked for, batched and unbatched runs give identical
 results for the same seeds. A whole self-play game or match game is a task too: it
-``yield from``\\ s one search per move.
+``yield from``\\ s one search per move. :class:`LockstepPool` is the runner underneath, for
+callers that add tasks as others finish (the selfplay service's rolling pool of games).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ringrift.search.evaluator import Evaluation, Evaluator
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,81 @@ def run_task(task: SearchTask[T]) -> T:
         return finished.value
 
 
+class LockstepPool(Generic[K, T]):
+    """Tasks in flight that advance together, one evaluator call per evaluator a tick.
+
+    Tasks may join at any time (:meth:`add`), so a caller can keep a rolling pool of games:
+    whenever one finishes, another starts, instead of waiting for a whole batch to end.
+    Each task is known by a key of the caller's choosing.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: dict[K, SearchTask[T]] = {}
+        self._pending: dict[K, LeafBatch] = {}
+        self._finished: list[tuple[K, T]] = []
+        self.evaluator_calls = 0
+        """Evaluator calls made so far (one per evaluator per tick)."""
+        self.positions_evaluated = 0
+        """Positions sent to evaluators so far."""
+
+    def __len__(self) -> int:
+        """Tasks in flight (waiting for evaluations)."""
+        return len(self._pending)
+
+    def add(self, key: K, task: SearchTask[T]) -> None:
+        """Start ``task`` (a fresh generator): run it to its first request.
+
+        Raises:
+            ValueError: ``key`` is already in flight.
+        """
+        if key in self._tasks:
+            raise ValueError(f"a task with key {key!r} is already in flight")
+        self._tasks[key] = task
+        self._advance(key, None)
+
+    def step(self) -> list[tuple[K, T]]:
+        """One tick: evaluate every pending request (batched per evaluator), resume the tasks.
+
+        Returns:
+            ``(key, result)`` of the tasks that finished since the last step, in the order
+            they finished (a task that needed no evaluation finishes in :meth:`add`).
+        """
+        by_evaluator: dict[int, list[K]] = {}
+        for key, request in self._pending.items():
+            by_evaluator.setdefault(id(request.evaluator), []).append(key)
+        answers: dict[K, list[Evaluation]] = {}
+        for keys in by_evaluator.values():
+            evaluator = self._pending[keys[0]].evaluator
+            states = [s for k in keys for s in self._pending[k].states]
+            legal = [m for k in keys for m in self._pending[k].legal_moves]
+            evaluations = evaluator.evaluate(states, legal)
+            self.evaluator_calls += 1
+            self.positions_evaluated += len(states)
+            start = 0
+            for key in keys:
+                count = len(self._pending[key].states)
+                answers[key] = evaluations[start:start + count]
+                start += count
+        self._pending.clear()
+        for key, evaluations in answers.items():
+            self._advance(key, evaluations)
+        finished, self._finished = self._finished, []
+        return finished
+
+    def _advance(self, key: K, evaluations: list[Evaluation] | None) -> None:
+        """Resume one task until it asks for evaluations (kept pending) or finishes."""
+        task = self._tasks[key]
+        try:
+            request = next(task) if evaluations is None else task.send(evaluations)
+            # An empty request needs nothing from the evaluator: answer it here, without a tick.
+            while not request.states:
+                request = task.send([])
+            self._pending[key] = request
+        except StopIteration as finished:
+            del self._tasks[key]
+            self._finished.append((key, finished.value))
+
+
 def run_lockstep(tasks: Sequence[SearchTask[T]],
                  on_done: Callable[[int, T], None] | None = None,
                  concurrency: int | None = None) -> list[T]:
@@ -61,49 +138,15 @@ def run_lockstep(tasks: Sequence[SearchTask[T]],
     """
     limit = len(tasks) if concurrency is None else max(1, concurrency)
     results: list[Any] = [None] * len(tasks)
-    pending: dict[int, LeafBatch] = {}
+    pool: LockstepPool[int, T] = LockstepPool()
     next_task = 0
-
-    def fill() -> None:
-        nonlocal next_task
-        while len(pending) < limit and next_task < len(tasks):
-            _advance(next_task, tasks[next_task], None, pending, results, on_done)
+    while True:
+        while len(pool) < limit and next_task < len(tasks):
+            pool.add(next_task, tasks[next_task])
             next_task += 1
-
-    fill()
-    while pending:
-        by_evaluator: dict[int, list[int]] = {}
-        for index, request in pending.items():
-            by_evaluator.setdefault(id(request.evaluator), []).append(index)
-        answers: dict[int, list[Evaluation]] = {}
-        for indices in by_evaluator.values():
-            evaluator = pending[indices[0]].evaluator
-            states = [s for i in indices for s in pending[i].states]
-            legal = [m for i in indices for m in pending[i].legal_moves]
-            evaluations = evaluator.evaluate(states, legal)
-            start = 0
-            for i in indices:
-                count = len(pending[i].states)
-                answers[i] = evaluations[start:start + count]
-                start += count
-        pending.clear()
-        for index, evaluations in answers.items():
-            _advance(index, tasks[index], evaluations, pending, results, on_done)
-        fill()
-    return results
-
-
-def _advance(index: int, task: SearchTask[Any], evaluations: list[Evaluation] | None,
-             pending: dict[int, LeafBatch], results: list[Any],
-             on_done: Callable[[int, Any], None] | None) -> None:
-    """Resume one task until it asks for evaluations (kept in ``pending``) or finishes."""
-    try:
-        request = next(task) if evaluations is None else task.send(evaluations)
-        # An empty request needs nothing from the evaluator: answer it here, without a tick.
-        while not request.states:
-            request = task.send([])
-        pending[index] = request
-    except StopIteration as finished:
-        results[index] = finished.value
-        if on_done is not None:
-            on_done(index, finished.value)
+        for index, result in pool.step():
+            results[index] = result
+            if on_done is not None:
+                on_done(index, result)
+        if not len(pool) and next_task >= len(tasks):
+            return results

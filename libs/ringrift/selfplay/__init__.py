@@ -5,7 +5,9 @@ from ringrift.selfplay.play import (
     SelfPlayBatch,
     SelfPlayGame,
     SelfPlaySettings,
+    game_task,
     play_games,
 )
 
-__all__ = ["Decision", "SelfPlayBatch", "SelfPlayGame", "SelfPlaySettings", "play_games"]
+__all__ = ["Decision", "SelfPlayBatch", "SelfPlayGame", "SelfPlaySettings", "game_task",
+           "play_games"]

@@ -105,7 +105,7 @@ def play_games(new_game: Callable[[], Any], rules: GameRules, evaluator: Evaluat
         The games, in order, and the wall time.
     """
     started = time.perf_counter()
-    tasks = [_game_task(new_game, rules, evaluator, settings,
+    tasks = [game_task(new_game, rules, evaluator, settings,
                         np.random.default_rng([seed, index]), f"{game_id_prefix}-{index}")
              for index in range(games)]
     with progress_bar(description="self-play", total=games, unit="game") as bar:
@@ -114,9 +114,22 @@ def play_games(new_game: Callable[[], Any], rules: GameRules, evaluator: Evaluat
     return SelfPlayBatch(finished, time.perf_counter() - started)
 
 
-def _game_task(new_game: Callable[[], Any], rules: GameRules, evaluator: Evaluator,
-               settings: SelfPlaySettings, rng: np.random.Generator,
-               game_id: str) -> SearchTask[SelfPlayGame]:
+def game_task(new_game: Callable[[], Any], rules: GameRules, evaluator: Evaluator,
+              settings: SelfPlaySettings, rng: np.random.Generator,
+              game_id: str) -> SearchTask[SelfPlayGame]:
+    """One self-play game as a lockstep task (run it with ``run_lockstep`` or a ``LockstepPool``).
+
+    Args:
+        new_game: makes the initial position (called when the task starts).
+        rules: the game's rule functions.
+        evaluator: scores leaves for every seat.
+        settings: search knobs and the move cap (``concurrency`` is the runner's business).
+        rng: the game's own random generator (root Gumbel noise).
+        game_id: the id the finished game carries.
+
+    Returns:
+        A generator that yields leaf batches and returns the finished :class:`SelfPlayGame`.
+    """
     state = new_game()
     played: list[Any] = []
     decisions: list[Decision] = []

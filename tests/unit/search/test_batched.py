@@ -3,7 +3,9 @@
 Checks: for the same seeds, searches driven one at a time and driven together in lockstep return
 identical moves, policies and visit counts (2 and 3 players, forced bookkeeping moves, uniform
 and non-uniform evaluators); lockstep makes one evaluator call per tick for all searches; tasks
-using different evaluators are answered by their own evaluator; results come back in order.
+using different evaluators are answered by their own evaluator; results come back in order; a
+rolling ``LockstepPool`` whose tasks join while others run gives each task the same result as
+running it alone, and refuses a key already in flight.
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ringrift.search import GumbelConfig, UniformEvaluator, gumbel_search, run_lockstep, run_task
+from ringrift.search import (
+    GumbelConfig,
+    LockstepPool,
+    UniformEvaluator,
+    gumbel_search,
+    run_lockstep,
+    run_task,
+)
 from tests.utils import tiny_game
 from tests.utils.evaluators import HashEvaluator
 
@@ -74,3 +83,33 @@ def test_each_task_is_answered_by_its_own_evaluator_and_results_keep_order():
     assert results[1].moves == tiny_game.legal_moves(states[1])
     assert first.positions_evaluated == results[0].evaluations
     assert second.positions_evaluated == results[1].evaluations
+
+
+def test_rolling_pool_tasks_joining_late_get_their_own_results():
+    config = GumbelConfig(simulations=12, max_considered_actions=4)
+    evaluator = HashEvaluator()
+    states = positions()
+
+    def task(index):
+        return gumbel_search(states[index % len(states)], tiny_game, evaluator, config,
+                             np.random.default_rng(index))
+
+    alone = {index: run_task(task(index)) for index in range(8)}
+    pool: LockstepPool[int, object] = LockstepPool()
+    started, results, ticks = 0, {}, 0
+    while len(results) < 8:
+        # Two in flight at a time: a new task joins each time one finishes.
+        while len(pool) < 2 and started < 8:
+            pool.add(started, task(started))
+            started += 1
+        for key, result in pool.step():
+            results[key] = result
+        ticks += 1
+    assert ticks > 1 and pool.evaluator_calls <= ticks
+    assert pool.positions_evaluated == sum(r.evaluations for r in alone.values())
+    for index, result in results.items():
+        assert result.action == alone[index].action
+        np.testing.assert_array_equal(result.improved_policy, alone[index].improved_policy)
+    pool.add("x", task(0))
+    with pytest.raises(ValueError, match="already in flight"):
+        pool.add("x", task(1))
