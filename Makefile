@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 .DEFAULT_GOAL := help
 .PHONY: help env lock test test-unit test-integration test-deploy deploy-tools deploy-generate \
         deploy-check lint proto topics kafka-up kafka-down db-up db-down migrate run \
-        bench-events bench-rules bench-learn bench-train bench-gate clean
+        bench-events bench-rules bench-learn bench-selfplay-service bench-train bench-gate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ run: env ## the training loop on square8 2-player (self-play, train, evaluate; r
 
 bench-learn: env ## self-play positions/s with Gumbel search + network in lockstep (BENCH_ARGS=...)
 	$(PY) benchmarks/bench_selfplay.py $(BENCH_ARGS)
+
+bench-selfplay-service: env ## the selfplay service's positions/s vs bench-learn's, same games and budget (BENCH_ARGS=...)
+	$(PY) benchmarks/bench_selfplay_service.py $(BENCH_ARGS)
 
 bench-train: env ## trainer samples/s and peak RSS over windows of 1x and 10x the size (CPU, square8; BENCH_ARGS=...)
 	$(PY) benchmarks/bench_train.py $(BENCH_ARGS)
