@@ -27,17 +27,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ringrift.configs import GameConfig
 from ringrift.errors import RetryableError
-from ringrift.events.gen.ops.v1.ops_pb2 import ClusterStatus, CurriculumWeights
+from ringrift.events.gen.ops.v1.ops_pb2 import CurriculumWeights
 from ringrift.search import GameRules, GumbelConfig, LockstepPool, engine_rules
 from ringrift.selfplay import SelfPlayGame, SelfPlaySettings, game_task
+from ringrift.service.cluster import SELFPLAY, ClusterView
 from ringrift.service.hooks import SourceContext
 from ringrift.service.metrics import counter, gauge, histogram
 from services.selfplay.handlers import (
     ConfigChooser,
     FinishedGame,
     ModelSlots,
-    defer_reason,
-    pool_limit,
     publish_games,
 )
 from services.selfplay.settings import SelfplaySettings
@@ -81,14 +80,14 @@ class GameLoop:
         replica_id: this replica's id (game ids and the durable sequence).
         slots: the models new games start with.
         curriculum: the current curriculum weights (None before any).
-        cluster: the current cluster status (None before any).
+        cluster: the cluster view (self-play pauses while it defers selfplay).
         max_message_bytes: the broker's record limit.
         rules: the rules to play (the RingRift engine by default).
     """
 
     def __init__(self, settings: SelfplaySettings, *, replica_id: str, slots: ModelSlots,
                  curriculum: Callable[[], CurriculumWeights | None],
-                 cluster: Callable[[], ClusterStatus | None], max_message_bytes: int,
+                 cluster: ClusterView, max_message_bytes: int,
                  rules: GameRules | None = None) -> None:
         self.settings, self.replica_id, self.slots = settings, replica_id, slots
         self._curriculum, self._cluster = curriculum, cluster
@@ -116,11 +115,10 @@ class GameLoop:
         self._refresh_gauges(now)
         if self.unpublished and not self._publish(context):
             return 0  # the database is away: keep the games, try again next turn
-        status = self._cluster()
-        self._set_paused(defer_reason(status))
+        self._set_paused(self._cluster.deferral_reason(SELFPLAY))
         if self.paused:
             return 0
-        started = self._fill(pool_limit(self.settings.concurrency, status))
+        started = self._fill(self.settings.concurrency)
         calls, positions = self.pool.evaluator_calls, self.pool.positions_evaluated
         if self._first_tick is None:
             self._first_tick = time.monotonic()

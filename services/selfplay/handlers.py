@@ -10,8 +10,6 @@ play, and what to publish for a finished game. No Kafka and no environment here.
   with. One network per config is held for new games; an older one lives only as long as
   the games that still play it. A model that cannot be loaded is logged, reported by
   readiness and skipped (transient failures are retried); the previous model plays on.
-- **Cluster status.** :func:`defer_reason` pauses self-play while the status defers it;
-  :func:`pool_limit` shrinks the pool to the recommended batch size for ``selfplay``.
 - **Publishing.** :func:`publish_games` numbers finished games from the replica's durable
   sequence in the transaction that enqueues their ``GameCompleted`` events, so a game id is
   used exactly when its game is published.
@@ -35,7 +33,7 @@ from ringrift.errors import PoisonMessage
 from ringrift.evaluation import PlayModel, load_for_play
 from ringrift.events.envelope import Event, derive_event_id, new_event
 from ringrift.events.gen.model.v1.model_pb2 import CurrentModel
-from ringrift.events.gen.ops.v1.ops_pb2 import ClusterStatus, CurriculumWeights
+from ringrift.events.gen.ops.v1.ops_pb2 import CurriculumWeights
 from ringrift.events.gen.selfplay.v1.selfplay_pb2 import GameCompleted
 from ringrift.events.outbox import Output
 from ringrift.events.topics import GAME_COMPLETED
@@ -95,24 +93,6 @@ class ConfigChooser:
                                           CONFIG_KEYS.index(k)))
         self._started[key] += 1
         return key
-
-
-# ---- cluster status ---------------------------------------------------------------
-
-def defer_reason(status: ClusterStatus | None) -> str | None:
-    """Why self-play must pause now (the cluster status defers it), or None to play."""
-    if status is not None and SERVICE in status.defer:
-        nodes = [n.node_id for n in status.nodes if not n.healthy]
-        return ("the cluster status defers selfplay" +
-                (f" (unhealthy: {', '.join(nodes)})" if nodes else ""))
-    return None
-
-
-def pool_limit(concurrency: int, status: ClusterStatus | None) -> int:
-    """Games in flight: ``--concurrency``, or fewer when the status recommends a smaller
-    batch for selfplay (slowing down under pressure)."""
-    recommended = status.recommended_batch_sizes.get(SERVICE, 0) if status else 0
-    return max(1, min(concurrency, recommended)) if recommended > 0 else concurrency
 
 
 # ---- models ------------------------------------------------------------------------

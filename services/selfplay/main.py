@@ -7,7 +7,7 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from ringrift.events.topics import CLUSTER_STATUS, CURRICULUM_WEIGHTS, MODEL_CURRENT
+from ringrift.events.topics import CURRICULUM_WEIGHTS, MODEL_CURRENT
 from ringrift.service.flags import load_settings
 from ringrift.service.runtime import ServiceRuntime
 from services.selfplay.games import GameLoop
@@ -24,12 +24,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     runtime = ServiceRuntime(settings)
     models = runtime.table(MODEL_CURRENT)
     weights = runtime.table(CURRICULUM_WEIGHTS)
-    cluster = runtime.table(CLUSTER_STATUS)
+    # Routing: on a critical or lost node the runtime stops calling the game loop.
+    cluster = runtime.cluster(route=True)
     slots = ModelSlots(models.get, artifact_loader(settings.device),
                        retry_s=settings.model_retry_s)
     runtime.source(GameLoop(settings, replica_id=settings.instance_id or socket.gethostname(),
                             slots=slots, curriculum=lambda: weights.value("all"),
-                            cluster=lambda: cluster.value("all"),
+                            cluster=cluster,
                             max_message_bytes=settings.kafka.max_message_bytes))
     runtime.ready_when("models", slots.problems)
     return runtime.run()

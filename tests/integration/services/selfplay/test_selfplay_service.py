@@ -9,7 +9,9 @@ checkpoint in the artifact store) plays the games that start after it; curriculu
 for a config gives it no games; a cluster status that defers self-play pauses it (no games,
 the pause in /metrics) until it clears; garbage and a corrupt model on the tables are skipped
 (logged, counted, readiness names the model) and play goes on; SIGKILL mid-run and a restart
-publish no game twice and no half game (game ids contiguous from the durable sequence); two
+lose no published game, publish no half game and never reuse a game id (ids contiguous from
+the durable sequence; the only repeat possible is the relay sending the same event again, same
+event id and bytes, when the kill fell between the broker's ack and the outbox mark); two
 replicas publish twice the games with no duplicate id; ``--help`` lists the settings.
 """
 
@@ -65,8 +67,21 @@ def metrics(service) -> dict[tuple[str, tuple], float]:
             for s in family.samples}
 
 
+def distinct(events: list[Event]) -> list[Event]:
+    """The events with one copy per game id, after checking that any second copy is the same
+    event again (the outbox relay publishes at least once: a kill between the broker's ack and
+    the outbox's "sent" mark sends it again, same event id, same bytes) and never another game
+    under a reused id."""
+    first: dict[str, Event] = {}
+    for event in events:
+        seen = first.setdefault(event.payload.game_id, event)
+        assert seen.event_id == event.event_id, f"game id {event.payload.game_id} reused"
+        assert seen.payload == event.payload
+    return list(first.values())
+
+
 def check_games(events: list[Event]) -> list[tuple[str, ...]]:
-    """Every event is a whole, decodable game on its config's partition; returns the seats."""
+    """Every event is a whole, decodable game and no game id appears twice; returns the seats."""
     ids = [e.payload.game_id for e in events]
     assert len(ids) == len(set(ids)), Counter(ids).most_common(3)
     seats = []
@@ -125,6 +140,13 @@ def current_model(env: ServiceEnv, revision: int, *, corrupt: bool = False) -> t
                            weights=weights, revision=revision,
                            encoder_version=ENCODER_VERSION)
     return new_event(payload, config_key="square8_2p", producer="promoter"), metadata.model_id
+
+
+def cluster_status(defer: list[str]) -> Event:
+    status = ClusterStatus(defer=defer, refresh_seconds=3600,
+                           reasons=[f"{work}: disk nearly full (test)" for work in defer])
+    status.updated_at.GetCurrentTime()
+    return new_event(status, config_key="", producer="cluster-monitor")
 
 
 def test_bounded_run_publishes_exactly_n_games_and_exits(service_env: ServiceEnv) -> None:
@@ -186,20 +208,19 @@ def test_weight_zero_gets_no_games_and_defer_pauses(service_env: ServiceEnv) -> 
         CurriculumWeights(weights=[ConfigWeight(config_key="square8_2p", weight=0.0),
                                    ConfigWeight(config_key="hex8_2p", weight=1.0)]),
         config_key="", producer="curriculum")])
-    service_env.publish(CLUSTER_STATUS, [new_event(ClusterStatus(defer=["selfplay"]),
-                                                   config_key="", producer="cluster-monitor")])
+    service_env.publish(CLUSTER_STATUS, [cluster_status(["selfplay"])])
     service = start(service_env, "--max-games", "3", "--concurrency", "2",
                     "--configs", "square8_2p,hex8_2p")
     service.wait_for("/readyz", 200)
     wait_until(lambda: metrics(service)[("ringrift_selfplay_paused_seconds", ())] > 2, 120,
                "paused for 2 s")
     assert service_env.read(GAME_COMPLETED, 0, timeout=5, settle_s=3) == []
-    service_env.publish(CLUSTER_STATUS, [new_event(ClusterStatus(defer=["training"]),
-                                                   config_key="", producer="cluster-monitor")])
+    service_env.publish(CLUSTER_STATUS, [cluster_status(["training"])])
     assert service.wait(timeout=600) == 0, service.log()
     events = service_env.read(GAME_COMPLETED, 3)
     check_games(events)
     assert {e.config_key for e in events} == {"hex8_2p"}
+    assert "selfplay: disk nearly full (test)" in service.log()
     assert "resuming self-play" in service.log()
 
 
@@ -234,8 +255,10 @@ def test_sigkill_mid_run_then_restart_publishes_each_game_once(service_env: Serv
     service.kill()
     restarted = start(service_env, "--concurrency", "3", "--max-games", "3")
     assert restarted.wait(timeout=600) == 0, restarted.log()
-    events = service_env.read(GAME_COMPLETED, len(seen) + 3)
+    events = distinct(service_env.read(GAME_COMPLETED, len(seen) + 3))
     check_games(events)
+    # No game is lost once published and no number is used twice: 0..n-1 exactly, and the
+    # restarted replica's three games come after every game the killed one had published.
     numbers = sorted(game_number(e) for e in events)
     assert numbers == list(range(len(numbers))) and len(numbers) >= len(seen) + 3
 

@@ -25,6 +25,7 @@ from ringrift.events.outbox import OutboxRow
 from ringrift.events.topics import GAME_COMPLETED
 from ringrift.search import UniformEvaluator
 from ringrift.selfplay.record_codec import decode_game
+from ringrift.service.cluster import ClusterView
 from ringrift.service.health import Heartbeat
 from ringrift.service.hooks import Namespace, SourceContext
 from ringrift.storage import migrations
@@ -51,6 +52,8 @@ class Run:
         self.models: dict[str, Event] = {}
         self.curriculum: CurriculumWeights | None = None
         self.cluster: ClusterStatus | None = None
+        view = ClusterView(lambda: None if self.cluster is None else new_event(
+            self.cluster, config_key="", producer="cluster-monitor"), "node-1")
         self.stopped = False
         self.loaded: list[str] = []
         settings = SelfplaySettings(configs=list(configs), concurrency=concurrency,
@@ -58,7 +61,7 @@ class Run:
                                     max_games=max_games, seed=11)
         slots = ModelSlots(self.models.get, self._load)
         self.loop = GameLoop(settings, replica_id="rep", slots=slots,
-                             curriculum=lambda: self.curriculum, cluster=lambda: self.cluster,
+                             curriculum=lambda: self.curriculum, cluster=view,
                              max_message_bytes=1_000_000)
         self.context = SourceContext(db, Namespace(""), Heartbeat(), self._stop,
                                      lambda: self.stopped)

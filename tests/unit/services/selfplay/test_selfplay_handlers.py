@@ -2,7 +2,7 @@
 
 Checks: configs share games by the curriculum weights (equal shares alternate; 3:1 is 3:1; a
 weight of 0 gets no games; all zero means no games; before weights, ``--configs``); the
-cluster status pauses and shrinks the pool; the model slots give the uniform evaluator before
+model slots give the uniform evaluator before
 any promotion, load a real tiny checkpoint from the artifact store once per revision, keep
 the previous model (and report it) when a promoted artifact is corrupt, and retry a transient
 failure only after the retry delay; game numbers come from the durable per-replica sequence
@@ -24,7 +24,7 @@ from ringrift.evaluation import UNIFORM_ID, PlayModel
 from ringrift.events.envelope import Event, derive_event_id, new_event
 from ringrift.events.gen.common.v1.common_pb2 import ArtifactRef
 from ringrift.events.gen.model.v1.model_pb2 import CurrentModel
-from ringrift.events.gen.ops.v1.ops_pb2 import ClusterStatus, ConfigWeight, CurriculumWeights
+from ringrift.events.gen.ops.v1.ops_pb2 import ConfigWeight, CurriculumWeights
 from ringrift.events.topics import GAME_COMPLETED
 from ringrift.models import build_model, save_checkpoint
 from ringrift.search import GumbelConfig, UniformEvaluator
@@ -61,15 +61,6 @@ def test_configs_follow_the_curriculum_weights() -> None:
     assert set(picks(chooser, zero, 5)) == {"hex8_3p"}
     assert picks(chooser, weights(square8_2p=0.0), 3) == [None] * 3
     assert picks(chooser, CurriculumWeights(), 2) == ["square8_2p", "hex8_2p"]
-
-
-def test_cluster_status_pauses_and_shrinks_the_pool() -> None:
-    assert handlers.defer_reason(None) is None
-    assert handlers.defer_reason(ClusterStatus(defer=["training"])) is None
-    assert "defers selfplay" in handlers.defer_reason(ClusterStatus(defer=["selfplay"]))
-    assert handlers.pool_limit(64, None) == 64
-    assert handlers.pool_limit(64, ClusterStatus(recommended_batch_sizes={"selfplay": 8})) == 8
-    assert handlers.pool_limit(4, ClusterStatus(recommended_batch_sizes={"trainer": 8})) == 4
 
 
 def current(revision: int, ref: ArtifactRef | None = None, model_id: str = "m") -> Event:
