@@ -10,7 +10,8 @@ PYTEST_ARGS ?=
 .DEFAULT_GOAL := help
 .PHONY: help env lock test test-unit test-integration test-deploy deploy-tools deploy-generate \
         deploy-check lint proto topics kafka-up kafka-down db-up db-down migrate run \
-        bench-events bench-rules bench-learn bench-selfplay-service bench-train bench-gate clean
+        bench-events bench-rules bench-learn bench-selfplay-service bench-train bench-gate \
+        bench-exporter clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -81,6 +82,9 @@ bench-train: env ## trainer samples/s and peak RSS over windows of 1x and 10x th
 
 bench-gate: env ## the promotion gate's pass probability and games to a decision per Elo, simulated (BENCH_ARGS=...)
 	$(PY) benchmarks/bench_gate.py $(BENCH_ARGS)
+
+bench-exporter: env ## exporter: ingest games/s of the service from a backlog, its split, shard building games/s (BENCH_ARGS=...)
+	$(PY) benchmarks/bench_exporter.py $(BENCH_ARGS)
 
 db-up: env ## start a local PostgreSQL server (installs it from Debian's packages if missing)
 	$(RINGRIFT) infra postgres start

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from ringrift.events.outbox import enqueue_many
 from ringrift.events.topics import TopicSpec
@@ -32,8 +32,8 @@ from ringrift.selfplay.play import SelfPlayGame
 from ringrift.storage.artifacts import ArtifactStore
 from ringrift.storage.database import session_scope
 from services.exporter import records, shards
-from services.exporter.games import NewGame, Stored, store_game
-from services.exporter.tables import Origin, PendingQueue
+from services.exporter.games import NewGame, Stored, pending, store_game
+from services.exporter.tables import Origin
 
 Report = Callable[[dict[str, object]], None]
 """Called with a summary line for each record that was not imported."""
@@ -120,8 +120,7 @@ class Importer:
     def _store(self, batch: list[NewGame]) -> None:
         with session_scope(self.engine) as session:
             for game in batch:
-                outcome, _ = store_game(session, game)
-                if outcome is Stored.DUPLICATE:
+                if store_game(session, game) is Stored.DUPLICATE:
                     self.totals.duplicates += 1
                     self._replayed.pop(game.game_id, None)
                 else:
@@ -154,10 +153,11 @@ class Importer:
 
     def _queue_at(self, minimum: int) -> shards.QueueKey | None:
         with session_scope(self.engine, read_only=True) as session:
-            row = session.execute(select(PendingQueue.config_key).where(
-                PendingQueue.origin == Origin.IMPORT, PendingQueue.pending_games > 0,
-                PendingQueue.pending_samples >= minimum).limit(1)).first()
-        return None if row is None else shards.QueueKey(row.config_key, Origin.IMPORT)
+            queues = pending(session, origin=Origin.IMPORT)
+        for (config_key, origin), queue in sorted(queues.items()):
+            if queue.samples >= minimum:
+                return shards.QueueKey(config_key, origin)
+        return None
 
 
 def _records(path: Path) -> Iterator[tuple[str, GameRecord | WireFormatError]]:

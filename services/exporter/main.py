@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          dead_letters=LateDeadLetters(settings.kafka, service="exporter",
                                                       group=settings.consumer_group,
                                                       topic=games))
-    runtime.consume([GAME_COMPLETED], GameStore(settings.shard_samples, writer.wake))
+    runtime.consume([GAME_COMPLETED], GameStore(writer.add))
     runtime.every(settings.check_period_s(), writer.check, name="shards-due")
     runtime.source(writer.step)
     runtime.ready_when("shards", writer.problem)

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ringrift.configs import GameConfig
@@ -45,14 +46,7 @@ from ringrift.storage.artifact_index import record_artifact
 from ringrift.storage.artifacts import ArtifactRef, ArtifactStore
 from ringrift.training.shards import Sample, write_shard
 from services.exporter import records
-from services.exporter.tables import (
-    GameStatus,
-    Origin,
-    PendingQueue,
-    Shard,
-    StoredGame,
-    utc,
-)
+from services.exporter.tables import GameStatus, Origin, QueueTotals, Shard, StoredGame, utc
 
 log = logging.getLogger(__name__)
 MAX_WINDOW_GAMES = 20_000
@@ -204,23 +198,13 @@ def commit(session: Session, build: Build, ref: ArtifactRef | None, *,
     key, games = build.key, build.games
     rejected = {game.id: reason for game, reason in build.rejected}
     kept = [game.id for game in games if game.id not in rejected]
-    queue = (PendingQueue.config_key == key.config_key) & (PendingQueue.origin == key.origin)
-    sequence = session.execute(update(PendingQueue).where(queue).values(
-        pending_games=PendingQueue.pending_games - len(games),
-        pending_samples=PendingQueue.pending_samples - sum(g.num_samples for g in games),
-        games_sharded=PendingQueue.games_sharded + len(games),
-        shards_written=PendingQueue.shards_written + (1 if ref else 0),
-    ).returning(PendingQueue.games_sharded)).scalar_one()
+    sequence = _count_sharded(session, key, len(games), 1 if ref else 0)
     shard_id = None if ref is None else \
         f"{key.config_key}-{key.origin}-{sequence:09d}-{ref.sha256[:12]}"
     status = GameStatus.SHARDED if ref else GameStatus.NO_SAMPLES
     _mark(session, kept, status=status, shard_id=shard_id)
     for game_id, reason in rejected.items():
         _mark(session, [game_id], status=GameStatus.REJECTED, reason=reason[:8000])
-    session.execute(update(PendingQueue).where(queue).values(
-        oldest_pending_at=select(func.min(StoredGame.stored_at)).where(
-            StoredGame.config_key == key.config_key, StoredGame.origin == key.origin,
-            StoredGame.status == GameStatus.PENDING).scalar_subquery()))
     if consumer_group and key.origin == Origin.SELFPLAY:
         forget_processed(session, consumer_group,
                          [game.event_id for game, _ in build.rejected if game.event_id])
@@ -239,6 +223,21 @@ def commit(session: Session, build: Build, ref: ArtifactRef | None, *,
         newest_produced_at=newest, created_at=datetime.now(UTC)))
     record_artifact(session, ref, "shard")
     return Committed(shard_id, [(SHARD_WRITTEN, event)], newest)
+
+
+def _count_sharded(session: Session, key: QueueKey, games: int, shards: int) -> int:
+    """Add to the queue's totals; returns its games sharded so far (the window sequence).
+    On PostgreSQL the row stays locked to the end of the transaction: one writer a queue."""
+    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    totals = QueueTotals.__table__
+    statement = insert(totals).values(config_key=key.config_key, origin=key.origin,
+                                      games_sharded=games, shards_written=shards)
+    statement = statement.on_conflict_do_update(
+        index_elements=["config_key", "origin"],
+        set_={"games_sharded": totals.c.games_sharded + statement.excluded.games_sharded,
+              "shards_written": totals.c.shards_written + statement.excluded.shards_written},
+    ).returning(totals.c.games_sharded)
+    return int(session.execute(statement).scalar_one())
 
 
 def _mark(session: Session, ids: list[int], *, status: str, shard_id: str | None = None,

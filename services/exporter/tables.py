@@ -1,4 +1,4 @@
-"""The exporter's own tables: the game store, the pending queues and the shard manifests.
+"""The exporter's own tables: the game store, the queue totals and the shard manifests.
 
 Every game the exporter accepts is stored once (``games``, unique ``game_id``) with the
 bytes it came as, so a shard can be rebuilt from the store alone after a kill, and the
@@ -8,10 +8,10 @@ id and enqueues ``ShardWritten`` in the outbox: one transaction, so a game is in
 one shard, ever. A game whose record turns out not to replay when its shard is built is
 ``rejected`` (with the reason) instead, and dead-lettered.
 
-``queues`` keeps, per config and origin (self-play or imported files, never mixed in one
-shard), what is pending (games, samples, the oldest arrival) and how many games went into
-shards so far (the window sequence ``ShardWritten.window_end_sequence`` counts). Declared on
-the service's own base (not the library's), migrated by ``services/exporter/migrations``.
+Games queue per config and origin (self-play or imported files, never mixed in one shard);
+``queue_totals`` counts, per queue, the games that went into shards so far (the window
+sequence ``ShardWritten.window_end_sequence`` counts). Declared on the service's own base
+(not the library's), migrated by ``services/exporter/migrations``.
 """
 
 from __future__ import annotations
@@ -85,19 +85,19 @@ class StoredGame(Base):
     )
 
 
-class PendingQueue(Base):
-    """What waits for a shard, per config and origin, and how many games were sharded."""
+class QueueTotals(Base):
+    """Per config and origin: the games taken into shards so far (the window sequence).
 
-    __tablename__ = "queues"
+    What is *pending* is not kept here: it is the queue's ``pending`` games in ``games``
+    (:func:`services.exporter.games.pending`), so it can never disagree with them.
+    """
+
+    __tablename__ = "queue_totals"
 
     config_key: Mapped[str] = mapped_column(String(32), primary_key=True)
     origin: Mapped[str] = mapped_column(String(16), primary_key=True)
-    pending_games: Mapped[int] = mapped_column(Integer)
-    pending_samples: Mapped[int] = mapped_column(BigInteger)
-    oldest_pending_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    """When the oldest pending game arrived (``--max-delay`` counts from here)."""
     games_sharded: Mapped[int] = mapped_column(BigInteger)
-    """Games in this queue's shards so far (rejected ones included): the window sequence."""
+    """Games taken into this queue's shards so far (rejected ones included)."""
     shards_written: Mapped[int] = mapped_column(Integer)
 
 

@@ -4,9 +4,11 @@ It runs on the service's processing thread, between polls of the consumer (the r
 *source* hook), so a shard build never races the handler and the consumer keeps being
 polled while the build goes on: each :meth:`ShardWriter.step` replays and encodes games for
 at most ``--build-step-s``, then returns. A queue is due when it holds ``--shard-samples``
-samples (the handler wakes the writer the moment it does) or its oldest pending game has
-waited ``--max-delay-s`` (found by :meth:`ShardWriter.check`, the runtime's timer hook,
-which also refreshes the pending gauges). Only queues of configs whose partitions this
+samples (the handler tells the writer each game's samples, :meth:`ShardWriter.add`, so it
+knows the moment a queue gets there) or its oldest pending game has waited
+``--max-delay-s`` (found by :meth:`ShardWriter.check`, the runtime's timer hook, which also
+refreshes the pending gauges and the writer's counts from the database). The counts kept in
+memory only decide when to look: a build starts after the database confirms the trigger. Only queues of configs whose partitions this
 replica consumes are built, so replicas do not race for them.
 
 A finished build is written to the artifact store, its rejected self-play games are
@@ -24,7 +26,7 @@ import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ringrift.configs import ALL_CONFIGS
@@ -36,10 +38,11 @@ from ringrift.service.hooks import SourceContext
 from ringrift.storage.artifacts import ArtifactRef, ArtifactStore
 from ringrift.storage.database import session_scope
 from services.exporter import metrics, shards
+from services.exporter.games import Pending, pending
 from services.exporter.letters import LateDeadLetters
 from services.exporter.settings import ExporterSettings
 from services.exporter.shards import Build, QueueKey
-from services.exporter.tables import Origin, PendingQueue, utc
+from services.exporter.tables import Origin
 
 log = logging.getLogger(__name__)
 Owned = Callable[[], Collection[str] | None]
@@ -56,6 +59,7 @@ class ShardWriter:
         self.engine, self.store, self.settings = engine, store, settings
         self.dead_letters, self.owned = dead_letters, owned
         self._due: dict[QueueKey, None] = {}  # an ordered set: first woken, first built
+        self._pending: dict[QueueKey, int] = {}  # samples, as of the last check plus adds
         self._build: Build | None = None
         self._ref: ArtifactRef | None = None
         self._failures = 0
@@ -66,6 +70,13 @@ class ShardWriter:
         """``key``'s queue may be due: look at it on the next step."""
         self._due[key] = None
 
+    def add(self, key: QueueKey, samples: int) -> None:
+        """A game with ``samples`` samples joined ``key``'s queue (the handler says so)."""
+        total = self._pending.get(key, 0) + samples
+        self._pending[key] = total
+        if total >= self.settings.shard_samples:
+            self.wake(key)
+
     def problem(self) -> str | None:
         """Readiness: why shards are not being written, or None."""
         return self._problem
@@ -73,17 +84,24 @@ class ShardWriter:
     # ---- the timer hook ----------------------------------------------------------------
 
     def check(self, session: Session) -> list[Output]:
-        """Wake every queue that is due; refresh the pending gauges. Publishes nothing."""
+        """Wake every queue that is due; refresh the pending gauges and counts. Publishes
+        nothing."""
         now = datetime.now(UTC)
-        for queue in session.scalars(select(PendingQueue)):
-            labels = (queue.config_key, queue.origin)
-            waited = 0.0 if queue.oldest_pending_at is None else \
-                (now - utc(queue.oldest_pending_at)).total_seconds()
-            metrics.PENDING_SAMPLES.labels(*labels).set(queue.pending_samples)
-            metrics.PENDING_GAMES.labels(*labels).set(queue.pending_games)
-            metrics.OLDEST_PENDING.labels(*labels).set(max(0.0, waited))
+        waiting = pending(session)
+        for key in set(self._pending) - {QueueKey(*labels) for labels in waiting}:
+            self._pending[key] = 0
+            metrics.PENDING_SAMPLES.labels(key.config_key, key.origin).set(0)
+            metrics.PENDING_GAMES.labels(key.config_key, key.origin).set(0)
+            metrics.OLDEST_PENDING.labels(key.config_key, key.origin).set(0)
+        for labels, queue in waiting.items():
+            key = QueueKey(*labels)
+            self._pending[key] = queue.samples
+            metrics.PENDING_SAMPLES.labels(*labels).set(queue.samples)
+            metrics.PENDING_GAMES.labels(*labels).set(queue.games)
+            metrics.OLDEST_PENDING.labels(*labels).set(
+                max(0.0, (now - queue.oldest_stored_at).total_seconds()))
             if self._trigger(queue, now) is not None:
-                self.wake(QueueKey(*labels))
+                self.wake(key)
         return []
 
     # ---- the source hook ---------------------------------------------------------------
@@ -117,7 +135,9 @@ class ShardWriter:
             if owned is not None and key.config_key not in owned:
                 continue
             with session_scope(self.engine, read_only=True) as session:
-                queue = session.get(PendingQueue, (key.config_key, key.origin))
+                queue = pending(session, key.config_key, key.origin).get(
+                    (key.config_key, key.origin))
+                self._pending[key] = queue.samples if queue else 0
                 trigger = None if queue is None else self._trigger(queue, now)
                 if trigger is None:
                     continue
@@ -128,13 +148,12 @@ class ShardWriter:
                 return Build(key, trigger, window)
         return None
 
-    def _trigger(self, queue: PendingQueue, now: datetime) -> str | None:
-        if queue.pending_games <= 0:
+    def _trigger(self, queue: Pending, now: datetime) -> str | None:
+        if queue.games <= 0:
             return None
-        if queue.pending_samples >= self.settings.shard_samples:
+        if queue.samples >= self.settings.shard_samples:
             return "samples"
-        limit = now - timedelta(seconds=self.settings.max_delay_s)
-        if queue.oldest_pending_at is not None and utc(queue.oldest_pending_at) <= limit:
+        if queue.oldest_stored_at <= now - timedelta(seconds=self.settings.max_delay_s):
             return "max_delay"
         return None
 
@@ -159,6 +178,8 @@ class ShardWriter:
             return
         self._reset()
         self._failures, self._problem = 0, None
+        self._pending[build.key] = max(0, self._pending.get(build.key, 0) - sum(
+            game.num_samples for game in build.games))
         self.wake(build.key)  # more may be due already
         config = build.key.config_key
         metrics.BUILD_SECONDS.labels(config).observe(build.seconds)

@@ -1,4 +1,4 @@
-"""The exporter's tables: games, pending queues, shards (services/exporter/tables.py).
+"""The exporter's tables: games, queue totals, shards (services/exporter/tables.py).
 
 Revision ID: exporter_0001_tables
 Revises: (a new root: the exporter branch)
@@ -43,12 +43,9 @@ def upgrade() -> None:
     op.create_index("ix_games_queue", "games", ["config_key", "origin", "status", "id"])
     op.create_index("ix_games_shard", "games", ["shard_id"])
     op.create_table(
-        "queues",
+        "queue_totals",
         sa.Column("config_key", sa.String(32), primary_key=True),
         sa.Column("origin", sa.String(16), primary_key=True),
-        sa.Column("pending_games", sa.Integer(), nullable=False),
-        sa.Column("pending_samples", sa.BigInteger(), nullable=False),
-        sa.Column("oldest_pending_at", _TIME, nullable=True),
         sa.Column("games_sharded", sa.BigInteger(), nullable=False),
         sa.Column("shards_written", sa.Integer(), nullable=False),
     )
@@ -77,7 +74,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("shards")
-    op.drop_table("queues")
+    op.drop_table("queue_totals")
     op.drop_index("ix_games_shard", table_name="games")
     op.drop_index("ix_games_queue", table_name="games")
     op.drop_table("games")

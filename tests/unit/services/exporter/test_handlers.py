@@ -1,8 +1,8 @@
 """The exporter's consumer handler as a plain function, on SQLite and PostgreSQL.
 
-Checks: a game is stored once (a redelivery with the same content changes nothing), with
-its searched positions as pending samples (none for a truncated game); the shard writer is
-woken once a queue holds ``--shard-samples``; every kind of bad event (unknown config, the
+Checks: a game is stored once (a redelivery, or a republish under another event id, changes
+nothing), with its searched positions as pending samples (none for a truncated game), which
+the shard writer is told; every kind of bad event (unknown config, the
 envelope and payload disagreeing, wrong seat or ranking counts, no game id, a record that
 is not zlib, an unknown encoding, a policy that is not a distribution, an id reused for
 another game) is poison with a reason naming it, and stores nothing.
@@ -14,14 +14,15 @@ import struct
 import zlib
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ringrift.errors import PoisonMessage
 from ringrift.storage import migrations
 from ringrift.storage.database import make_engine, session_scope
+from services.exporter.games import pending
 from services.exporter.handlers import GameStore
 from services.exporter.shards import QueueKey
-from services.exporter.tables import GameStatus, Origin, PendingQueue, StoredGame
+from services.exporter.tables import GameStatus, Origin, StoredGame
 from tests.utils.exporter_games import game_completed, game_event, self_played
 
 
@@ -44,22 +45,21 @@ def stored(engine) -> list[tuple[str, str, int]]:
                 session.scalars(select(StoredGame).order_by(StoredGame.id))]
 
 
-def test_games_are_stored_once_and_wake_the_writer_at_the_threshold(engine) -> None:
+def test_games_are_stored_once_and_their_samples_reported(engine) -> None:
     games = self_played(3, truncated_every=3)  # the third is truncated: no samples
-    woken: list[QueueKey] = []
-    threshold = len(games[0].decisions) + len(games[1].decisions)
-    handler = GameStore(threshold, woken.append)
+    told: list[tuple[QueueKey, int]] = []
+    handler = GameStore(lambda key, samples: told.append((key, samples)))
     events = [game_event(game_completed(game)) for game in games]
     for event in (events[0], events[0], events[1], events[2]):
         handle(engine, handler, event)
     assert stored(engine) == [(games[0].game_id, GameStatus.PENDING, len(games[0].decisions)),
                               (games[1].game_id, GameStatus.PENDING, len(games[1].decisions)),
                               (games[2].game_id, GameStatus.PENDING, 0)]
-    assert woken == [QueueKey("square8_2p", Origin.SELFPLAY)] * 2
+    key = QueueKey("square8_2p", Origin.SELFPLAY)
+    assert told == [(key, len(games[0].decisions)), (key, len(games[1].decisions)), (key, 0)]
     with session_scope(engine, read_only=True) as session:
-        queue = session.get(PendingQueue, ("square8_2p", Origin.SELFPLAY))
-        assert (queue.pending_games, queue.pending_samples) == (3, threshold)
-        assert queue.oldest_pending_at is not None
+        queue = pending(session)[("square8_2p", Origin.SELFPLAY)]
+        assert (queue.games, queue.samples) == (3, sum(len(g.decisions) for g in games[:2]))
     # Another event id for the same game and content (a selfplay republish): no-op too.
     handle(engine, handler, game_event(game_completed(games[1])))
     assert len(stored(engine)) == 3
@@ -94,16 +94,14 @@ def test_bad_events_are_poison_and_store_nothing(engine, change, reason) -> None
         else:
             setattr(payload, name, value)
     with pytest.raises(PoisonMessage) as raised, session_scope(engine) as session:
-        GameStore(10, lambda _key: None)(game_event(payload, config_key=config), session)
+        GameStore(lambda _key, _samples: None)(game_event(payload, config_key=config), session)
     assert reason in str(raised.value)
     assert stored(engine) == []
-    with session_scope(engine, read_only=True) as session:
-        assert session.scalar(select(func.count()).select_from(PendingQueue)) == 0
 
 
 def test_an_id_reused_for_another_game_is_poison(engine) -> None:
     first, second = self_played(2)
-    handler = GameStore(10 ** 6, lambda _key: None)
+    handler = GameStore(lambda _key, _samples: None)
     handle(engine, handler, game_event(game_completed(first)))
     reused = game_completed(second, game_id=first.game_id)
     with pytest.raises(PoisonMessage, match="stored already with other content"), \

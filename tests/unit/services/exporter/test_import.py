@@ -27,8 +27,9 @@ from ringrift.storage.artifacts import DirectoryArtifactStore
 from ringrift.storage.database import make_engine, session_scope
 from ringrift.training.shards import read_shard
 from services.exporter import shards
+from services.exporter.games import pending
 from services.exporter.importer import Importer, import_id
-from services.exporter.tables import GameStatus, Origin, PendingQueue, StoredGame
+from services.exporter.tables import GameStatus, Origin, QueueTotals, StoredGame
 from tests.utils.exporter_games import (
     games_by_shard,
     incomplete,
@@ -126,10 +127,9 @@ def test_a_shard_is_cut_each_time_shard_samples_are_reached(engine, store, tmp_p
         np.cumsum([row["num_games"] for row in rows]))
     assert all(row["num_samples"] >= 150 for row in rows[:-1])
     with session_scope(engine, read_only=True) as session:
-        queue = session.get(PendingQueue, ("square8_2p", Origin.IMPORT))
-        assert (queue.pending_games, queue.pending_samples, queue.oldest_pending_at) == (
-            0, 0, None)
-        assert (queue.games_sharded, queue.shards_written) == (5, len(rows))
+        assert pending(session) == {}
+        totals = session.get(QueueTotals, ("square8_2p", Origin.IMPORT))
+        assert (totals.games_sharded, totals.shards_written) == (5, len(rows))
 
 
 def test_a_game_that_does_not_replay_is_rejected_the_others_are_sharded(

@@ -65,7 +65,7 @@ def writer_for(engine, store, **settings) -> ShardWriter:
 
 
 def ingest(engine, writer: ShardWriter, payloads) -> None:
-    handler = GameStore(writer.settings.shard_samples, writer.wake)
+    handler = GameStore(writer.add)
     for payload in payloads:
         event = game_event(payload)
         with session_scope(engine) as session:
