@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ringrift.loop.cli",
     "ringrift.evaluation.cli",
     "ringrift.service.cli",
+    "ringrift.pipeline.cli",
     "ringrift.deploy.cli",
     "services.exporter.cli",
 )

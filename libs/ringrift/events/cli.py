@@ -4,11 +4,13 @@
     ringrift events topics list            # the registry: key, type, layout, who uses it
     ringrift events dlq list TOPIC         # dead letters of TOPIC, with why they failed
     ringrift events dlq replay TOPIC --position 0:17 [--position ...] | --all [--force]
+    ringrift events trace ID               # the chain of events that followed ID
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING
 
 from ringrift.cli.options import add_kafka_option
@@ -51,6 +53,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "is recorded in the dead-letter topic; by default it is done once)")
     add_kafka_option(dlq_replay)
     dlq_replay.set_defaults(func=_dlq_replay)
+
+    trace = groups.add_parser(
+        "trace", help="the chain of events that followed a game, shard, model or event",
+        description="Follow ID across every topic: game -> shard -> candidate -> evaluation "
+        "-> lifecycle -> current model -> the first game played with it, with each event's "
+        "produced-at time and the lag between stages. ID is an event id, a correlation id, a "
+        "game id, a shard id, a model id or an evaluation id (the status view of `ringrift up` "
+        "and the promoter's pipeline status print them).")
+    trace.add_argument("id", help="the id to follow")
+    trace.add_argument("--namespace", default=os.environ.get("RINGRIFT_TOPIC_NAMESPACE", ""),
+                       help="the topics' namespace prefix (env RINGRIFT_TOPIC_NAMESPACE; "
+                       "default: none)")
+    trace.add_argument("--json", action="store_true", help="print the steps as JSON")
+    add_kafka_option(trace)
+    trace.set_defaults(func=_trace)
+
+
+def _trace(args: argparse.Namespace) -> int:
+    from ringrift.pipeline.trace_cli import as_json, format_steps, trace
+
+    steps = trace(_settings(args), args.id, args.namespace)
+    print(as_json(steps) if args.json else "\n".join(format_steps(args.id, steps)))
+    return 0 if steps else 1
 
 
 def _settings(args: argparse.Namespace) -> KafkaSettings:

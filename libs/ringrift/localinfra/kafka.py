@@ -306,8 +306,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir
-    pid_file = data_dir / "broker.pid"
-    pid = _running_pid(pid_file)
+    pid = running_broker_pid(data_dir)
     if args.action == "status":
         if pid is None:
             print("kafka: not running")
@@ -318,22 +317,60 @@ def run(args: argparse.Namespace) -> int:
         if pid is None:
             print("kafka: not running")
             return 0
-        _terminate(pid)
-        pid_file.unlink(missing_ok=True)
+        stop_persistent_broker(data_dir)
         print(f"kafka: stopped (pid {pid})")
         return 0
     if pid is not None:
         print(f"kafka: already running (pid {pid}) at 127.0.0.1:{_port_of(data_dir)}")
         return 0
-    broker = LocalKafka(data_dir, broker_port=args.port, controller_port=args.port + 1,
-                        detach=True)
     print(f"kafka: starting Kafka {KAFKA_VERSION} in {data_dir} ...", flush=True)
-    bootstrap = broker.start()
-    assert broker.process is not None
-    pid_file.write_text(str(broker.process.pid))
-    print(f"kafka: ready at {bootstrap} (pid {broker.process.pid}, log {broker.log_path})")
+    bootstrap, pid = start_persistent_broker(data_dir, args.port)
+    print(f"kafka: ready at {bootstrap} (pid {pid}, log {data_dir / 'broker.log'})")
     print(f"export KAFKA_BOOTSTRAP_SERVERS={bootstrap}")
     return 0
+
+
+def running_broker_pid(data_dir: Path) -> int | None:
+    """The pid of the persistent broker of ``data_dir`` if it runs, else None."""
+    return _running_pid(data_dir / "broker.pid")
+
+
+def running_broker(data_dir: Path) -> str | None:
+    """The bootstrap address of the persistent broker of ``data_dir`` if it runs."""
+    if running_broker_pid(data_dir) is None:
+        return None
+    return f"127.0.0.1:{_port_of(data_dir)}"
+
+
+def start_persistent_broker(data_dir: Path, port: int = DEFAULT_PORT) -> tuple[str, int]:
+    """Start the broker of ``data_dir`` in its own session (it outlives this process and
+    gets no Ctrl-C of the terminal), with its pid in ``broker.pid``.
+
+    Returns:
+        The bootstrap address and the broker's pid.
+
+    Raises:
+        KafkaStartError: the port is taken, or the broker did not start.
+    """
+    broker = LocalKafka(data_dir, broker_port=port, controller_port=port + 1, detach=True)
+    bootstrap = broker.start()
+    assert broker.process is not None
+    (data_dir / "broker.pid").write_text(str(broker.process.pid))
+    return bootstrap, broker.process.pid
+
+
+def stop_persistent_broker(data_dir: Path, timeout: float = 60.0) -> bool:
+    """Stop the broker of ``data_dir`` (SIGTERM, SIGKILL after ``timeout``); its data stays.
+
+    Returns:
+        Whether a broker was running.
+    """
+    pid = running_broker_pid(data_dir)
+    if pid is None:
+        return False
+    _terminate(pid, timeout)
+    (data_dir / "broker.pid").unlink(missing_ok=True)
+    return True
 
 
 def _running_pid(pid_file: Path) -> int | None:
