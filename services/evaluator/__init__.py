@@ -1,0 +1,1 @@
+"""The evaluator service: candidates against the current model under a sequential gate, and ratings from the match log."""
