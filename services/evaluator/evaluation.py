@@ -202,12 +202,15 @@ class EvaluationJob:
                 raise UnplayableModel(f"the weights {spec['uri']} hold model {model.model_id}, "
                                       f"not {model_id}")
         except (CheckpointError, PoisonMessage) as error:
-            reason = f"the {role} {model_id} of {chosen.config_key} cannot be loaded: {error}"
+            # The class first: dead letters of failed jobs keep the first 300 characters,
+            # and an artifact's message starts with its (long) URI.
+            reason = (f"the {role} {model_id} of {chosen.config_key} cannot be loaded: "
+                      f"{type(error).__name__}: {error}")
             with session_scope(self.engine) as session:
                 row = session.get(Evaluation, chosen.evaluation_id)
                 if row is not None:
                     row.state, row.error = planning.FAILED, reason
-            raise UnplayableModel(f"evaluation {chosen.evaluation_id}: {reason}") from error
+            raise UnplayableModel(f"{reason} (evaluation {chosen.evaluation_id})") from error
         return search_player(model, rules, chosen.plan["simulations"])
 
     def _start(self, context: JobContext, chosen: Chosen) -> datetime:

@@ -11,6 +11,7 @@ one move and resumes from its stored games elsewhere.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ from ringrift.players.base import Player
 from ringrift.search import GameRules, SearchTask
 from services.evaluator import matchlog
 from services.evaluator.metrics import GAMES_PLAYED
+
+log = logging.getLogger(__name__)
 
 
 class Interruptible:
@@ -62,6 +65,14 @@ class MatchContext:
     check: Callable[[], None]
     """Raises to stop (the job's cancellation); called before every move and batch."""
 
+    def stored(self, opponent_id: str) -> list[GameResult]:
+        """The games of the match against ``opponent_id`` stored so far (a resumed match)."""
+        played = matchlog.stored_results(self.engine, self.evaluation_id, opponent_id)
+        if played:
+            log.info("evaluation %s: %d games against %s stored already; resuming",
+                     self.evaluation_id, len(played), opponent_id)
+        return played
+
     def storer(self, opponent_id: str, role: str) -> Callable[[GameResult], None]:
         """``on_game`` of a match: store the game, count it."""
         def store(result: GameResult) -> None:
@@ -77,7 +88,7 @@ def play_gate(context: MatchContext, settings: GateSettings, seed: int, opponent
     """The gate's sequential match against ``opponent`` (resumed from its stored games)."""
     num_players = context.new_game().num_players
     plan = settings.plan(num_players, seed)
-    played = matchlog.stored_results(context.engine, context.evaluation_id, opponent_id)
+    played = context.stored(opponent_id)
 
     def after_batch(decision: GateDecision) -> None:
         on_batch(decision)
@@ -96,7 +107,7 @@ def play_baseline(context: MatchContext, games: int, seed: int, opponent: Player
     """A fixed-size match against one baseline (resumed from its stored games)."""
     num_players = context.new_game().num_players
     plan = MatchPlan.from_games(num_players, seed, batch_games=games, max_games=games)
-    played = matchlog.stored_results(context.engine, context.evaluation_id, opponent_id)
+    played = context.stored(opponent_id)
     tally = play_match(plan, Interruptible(context.candidate, context.check),
                        Interruptible(opponent, context.check), context.new_game,
                        context.rules, played=played, options=context.options,
