@@ -59,7 +59,7 @@ from ringrift.models import CheckpointError
 from ringrift.players.base import Player
 from ringrift.search import GameRules, engine_rules
 from ringrift.storage.artifacts import ArtifactRef
-from ringrift.storage.database import session_scope
+from ringrift.storage.database import as_utc, session_scope
 from services.evaluator import matchlog, planning, results
 from services.evaluator.matches import MatchContext, play_baseline, play_gate
 from services.evaluator.metrics import (
@@ -76,6 +76,8 @@ from services.evaluator.tables import Evaluation
 log = logging.getLogger(__name__)
 PRODUCER = "evaluator"
 Enqueue = Callable[[Session, TopicSpec, Event[Message]], None]
+WAIT_CHECK_S = 0.5
+"""How often a waiting evaluation looks again (a table value and one small query)."""
 
 
 class UnplayableModel(PoisonMessage):
@@ -145,8 +147,6 @@ class EvaluationJob:
 
         def on_batch(decision: GateDecision) -> None:
             context.report_progress(decision.games / total, decision.describe())
-            if not decision.final:
-                self._wait(context, self.hold, self.settings.defer_check_s)
 
         run = play_gate(match, GateSettings(**plan["gate"]),
                         planning.match_seed(chosen.evaluation_id, opponent_id), opponent,
@@ -179,7 +179,7 @@ class EvaluationJob:
                     session, config, self.current_models(config),
                     self.settings.decision_wait_s)
 
-        self._wait(context, why_wait, min(self.settings.defer_check_s, 0.5))
+        self._wait(context, why_wait)
         with session_scope(self.engine) as session:
             chosen = Chosen.of(planning.choose(session, params, self.settings,
                                                self.current_models(config)))
@@ -228,7 +228,7 @@ class EvaluationJob:
                     baselines=row.baselines)
                 self.enqueue(session, EVALUATION_STARTED,
                              follow_up(context.event, started, producer=PRODUCER))
-            return planning.aware(row.started_at or datetime.now(UTC))
+            return as_utc(row.started_at or datetime.now(UTC))
 
     def _finish(self, context: JobContext, chosen: Chosen, decision: GateDecision,
                 records: list[Any], started_at: datetime) -> Output:
@@ -263,8 +263,8 @@ class EvaluationJob:
         EVALUATION_SECONDS.labels(config).observe(seconds)
         return EVALUATION_COMPLETED, follow_up(context.event, completed, producer=PRODUCER)
 
-    def _wait(self, context: JobContext, why: Callable[[], str | None], every_s: float) -> None:
-        """Wait (cancellably) while ``why()`` gives a reason."""
+    def _wait(self, context: JobContext, why: Callable[[], str | None]) -> None:
+        """Wait (cancellably) while ``why()`` gives a reason, looking again twice a second."""
         said = None
         while (reason := why()) is not None:
             if reason != said:
@@ -272,10 +272,10 @@ class EvaluationJob:
                 said = reason
             DEFERRED.set(1 if self.hold() else 0)
             context.report_progress(context.progress, f"waiting: {reason}")
-            deadline = time.monotonic() + every_s
+            deadline = time.monotonic() + WAIT_CHECK_S
             while time.monotonic() < deadline:
                 context.check_cancelled()
-                time.sleep(min(0.2, every_s))
+                time.sleep(0.1)
         DEFERRED.set(0)
 
 

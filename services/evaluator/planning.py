@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ringrift.evaluation import UNIFORM_ID, baseline_ladder, baselines_due
 from ringrift.events.gen.model.v1.model_pb2 import CurrentModel
+from ringrift.storage.database import as_utc
 from services.evaluator.settings import EvaluatorSettings
 from services.evaluator.tables import Candidate, Evaluation, FirstPromotion
 
@@ -65,7 +66,7 @@ def pending_decision(session: Session, config_key: str, current: CurrentModel | 
         return None
     if current is not None and current.model_id == last.model_id:
         return None
-    finished = aware(last.finished_at) if last.finished_at else datetime.now(UTC)
+    finished = as_utc(last.finished_at) if last.finished_at else datetime.now(UTC)
     if datetime.now(UTC) - finished > timedelta(seconds=wait_s):
         return None
     return (f"the gate passed {last.model_id} ({last.evaluation_id}); waiting up to "
@@ -123,8 +124,3 @@ def ladder(session: Session, config: str, current: CurrentModel | None,
             log.warning("first promoted model %s of %s: weights unknown (its CandidateReady "
                         "was never seen); the ladder goes without it", player_id, config)
     return players
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; every stored one is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

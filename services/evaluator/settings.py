@@ -55,8 +55,6 @@ class EvaluatorSettings(ServiceSettings):
     decision_wait_s: float = Field(default=300.0, ge=0)
     """After a passed gate, the next evaluation of the config waits this long at most for
     the promoter's decision, so that it plays the model that is current after it."""
-    defer_check_s: float = Field(default=5.0, gt=0)
-    """While the cluster status defers evaluation, look again this often."""
 
     def gate(self) -> GateSettings:
         """The gate's settings (raises ConfigurationError naming a bad combination)."""

@@ -40,8 +40,7 @@ from tests.utils.evaluator import candidate
 
 CONFIG = GameConfig("square8", 2)
 SETTINGS = EvaluatorSettings(simulations=2, max_moves=30, gate_batch_games=2,
-                             gate_max_games=4, baseline_games=2, concurrency=8,
-                             defer_check_s=0.05)
+                             gate_max_games=4, baseline_games=2, concurrency=8)
 
 
 @pytest.fixture
