@@ -9,7 +9,8 @@ cancelled mid-match resumes from its stored games, plays only the missing ones a
 with exactly the games and decision of an uninterrupted run; the same pair is not played
 twice; a corrupt artifact, a checkpoint of another config and weights that are not the
 announced model are poison naming the model, with the evaluation marked failed and
-nothing published; a held evaluation waits, and stops when cancelled.
+nothing published; a held evaluation waits, and stops when cancelled; a 3-player
+evaluation plays whole rounds (the candidate in every seat) and counts games by score.
 """
 
 from __future__ import annotations
@@ -203,3 +204,20 @@ def test_a_held_evaluation_waits_and_stops_when_cancelled(engine, store, tmp_pat
     with session_scope(engine, read_only=True) as session:
         assert session.scalars(select(Evaluation)).all() == []
     assert outbox(engine) == []
+
+
+def test_a_three_player_evaluation_counts_games_by_rank_score(engine, store, tmp_path):
+    config = GameConfig("square8", 3)
+    model_id, ref = checkpoint(store, tmp_path, config)
+    [(_, event)] = Run(engine, candidate(model_id, "square8_3p", ref=ref))()
+    result = event.payload
+    gate = result.gate
+    assert gate.max_games == 6 and gate.games % 3 == 0  # whole rounds: every seat once
+    assert len(gate.counts) == 2 * (3 - 1) + 1 and sum(gate.counts) == gate.games  # per game
+    assert [(r.opponent_model_id, r.games) for r in result.results] == [
+        ("uniform", gate.games), ("random", 3), ("heuristic", 3)]
+    with session_scope(engine, read_only=True) as session:
+        seats = [g.candidate_seat for g in session.scalars(select(MatchGame).where(
+            MatchGame.opponent_id == "random"))]
+    assert sorted(seats) == [0, 1, 2]
+    assert {r.player_id for r in result.ratings} == {"random", "heuristic", "uniform", model_id}
