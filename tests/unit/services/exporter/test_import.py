@@ -5,8 +5,9 @@ Checks: completed records are stored once and end in shards, with the outbox hol
 artifact reads back with the library's reader (one-hot policy targets: the move played);
 unreadable, incomplete and illegal records are reported and left out; a second import of
 the same file changes nothing; ``--shard-samples`` cuts a shard each time it is reached,
-every game in exactly one, window sequences counting the games; a stored game that no
-longer replays is rejected with its reason while the others are sharded; a window another
+every game in exactly one, window sequences counting the games; an import killed after
+storing its games is finished by the next run (games replayed from the store, sharded once);
+a stored game that no longer replays is rejected with its reason while the others are sharded; a window another
 writer sharded meanwhile rolls back.
 """
 
@@ -130,6 +131,20 @@ def test_a_shard_is_cut_each_time_shard_samples_are_reached(engine, store, tmp_p
         assert pending(session) == {}
         totals = session.get(QueueTotals, ("square8_2p", Origin.IMPORT))
         assert (totals.games_sharded, totals.shards_written) == (5, len(rows))
+
+
+def test_an_import_killed_before_its_shards_is_finished_by_the_next(engine, store,
+                                                                     tmp_path) -> None:
+    path = write_jsonl(tmp_path / "games.jsonl", list(records(3)))
+    killed = importer(engine, store)
+    killed.import_file(path)  # stored, then the process dies before finish()
+    assert shard_rows(engine) == []
+    again = importer(engine, store)
+    again.import_file(path)
+    again.finish()
+    assert (again.totals.stored, again.totals.duplicates) == (0, 3)
+    (row,) = shard_rows(engine)
+    assert games_by_shard(engine) == {row["shard_id"]: [import_id(r) for r in records(3)]}
 
 
 def test_a_game_that_does_not_replay_is_rejected_the_others_are_sharded(
