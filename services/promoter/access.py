@@ -11,19 +11,22 @@ and in the lifecycle events. Creating and revoking tokens are audited too.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ringrift.errors import ConfigurationError
+from ringrift.storage.database import session_scope
 from services.promoter.actions import audit
 from services.promoter.registry import now, utc
 from services.promoter.tables import ApiToken
 
+log = logging.getLogger(__name__)
 PREFIX = "rrt_"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _TOUCH_EVERY = timedelta(minutes=1)
@@ -144,3 +147,16 @@ def list_tokens(session: Session, *, include_revoked: bool = False) -> list[ApiT
     if not include_revoked:
         statement = statement.where(ApiToken.revoked_at.is_(None))
     return list(session.scalars(statement))
+
+
+def at_start(engine: Engine, provisioned: tuple[str, str] | None) -> None:
+    """What the service does with tokens at start: register the deployment's operator
+    token (``(name, secret)``) if given, and say so when no token can use the API."""
+    with session_scope(engine) as session:
+        if provisioned is not None and provision_token(
+                session, provisioned[0], Role.OPERATOR, provisioned[1]):
+            log.info("registered the provisioned operator token %r", provisioned[0])
+        if not list_tokens(session):
+            log.warning("no API token exists: the REST API refuses every request until one "
+                        "is created (ringrift promoter token create --role operator --name "
+                        "NAME)")

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, NamedTuple
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from google.protobuf.message import Message
 from sqlalchemy import Engine
@@ -83,7 +83,7 @@ def install(app: FastAPI, engine: Engine, enqueue: Enqueue, *, open_reads: bool 
 def router(engine: Engine, enqueue: Enqueue, *, open_reads: bool,
            check_weights: WeightsCheck | None) -> APIRouter:
     """The routes, bound to the promoter's database and outbox."""
-    api = APIRouter(prefix=PREFIX, responses=_ERRORS)
+    api = APIRouter(prefix=PREFIX, responses=_ERRORS, dependencies=[Depends(_known_query)])
     # Annotations are resolved in this module's globals (postponed), not in this closure:
     # the role checks are defaults, the path types module-level aliases.
     reader = Depends(_open if open_reads else _caller(engine, Role.READER))
@@ -153,6 +153,28 @@ def router(engine: Engine, enqueue: Enqueue, *, open_reads: bool,
             return _publish(session, enqueue, decision)
 
     return api
+
+
+def _known_query(request: Request) -> None:
+    """Refuse query parameters the endpoint does not take (a typo must not be ignored)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    taken = _query_names(dependant) if dependant is not None else set()
+    unknown = sorted(set(request.query_params) - taken)
+    if unknown:
+        raise ApiError(422, "invalid_request", f"unknown query parameter(s) "
+                       f"{', '.join(map(repr, unknown))}; this endpoint takes "
+                       f"{', '.join(sorted(taken)) or 'none'}",
+                       [{"location": ["query", name], "message": "unknown parameter",
+                         "type": "extra_forbidden"} for name in unknown])
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters of a route, its dependencies' included."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def _open() -> Caller:

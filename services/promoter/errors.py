@@ -29,7 +29,7 @@ from services.promoter.metrics import API_REQUESTS
 from services.promoter.registry import UnknownModel
 
 log = logging.getLogger(__name__)
-_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 422: "invalid_request",
           503: "unavailable"}
 
@@ -78,6 +78,9 @@ def _invalid(_request: Request, error: RequestValidationError) -> Response:
 
 
 def _http(_request: Request, error: HTTPException) -> Response:
+    if error.status_code == 400:  # a body that is not even text: bad input like any other
+        return error_response(ApiError(422, "invalid_request", f"invalid request: "
+                                       f"{error.detail} (send a UTF-8 JSON body)"))
     return error_response(ApiError(error.status_code, _CODES.get(error.status_code, "error"),
                                    str(error.detail)))
 

@@ -101,7 +101,8 @@ GAME_COMPLETED = _stream("ringrift.selfplay.game-completed.v1", selfplay_pb2.Gam
                          ["selfplay"], ["exporter"], retention_days=365)
 """Kept for a year: the bus is the log of every game played."""
 SHARD_WRITTEN = _stream("ringrift.export.shard-written.v1", selfplay_pb2.ShardWritten,
-                        ["exporter"], ["trainer"])
+                        ["exporter"], ["trainer", "promoter"])
+"""The promoter reads shards only for its pipeline status (when the export stage last produced)."""
 CANDIDATE_READY = _stream("ringrift.training.candidate-ready.v1", model_pb2.CandidateReady,
                           ["trainer"], ["evaluator", "promoter"])
 EVALUATION_COMPLETED = _stream("ringrift.evaluation.completed.v1",

@@ -1,0 +1,126 @@
+"""The promoter run as users run it (``ringrift service run promoter``), over the real broker,
+real HTTP and its own database.
+
+Checks: candidates and gate results published on the bus become promotions, with
+lifecycle events (PROMOTED, SUPERSEDED) and current models whose revision grows;
+``ringrift models status|list|show|rollback`` against the running service show and
+change the registry, the rollback is published with the operator's name as actor;
+``/metrics`` counts promotions and rollbacks per config; ``/readyz`` is ready;
+malformed events (bytes that are no envelope, a wrong config, weights that are not in
+the store) are dead-lettered with their reason while the service goes on; a provisioned
+API token works at once.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from ringrift.events import deadletter, replay
+from ringrift.events.gen.model.v1.model_pb2 import ModelLifecycleChanged
+from ringrift.events.producer import EventProducer, RawRecord
+from ringrift.events.topics import CANDIDATE_READY, EVALUATION_COMPLETED
+from tests.fixtures.services import ServiceEnv
+from tests.integration.events.support import wait_until
+from tests.integration.services.promoter import support
+from tests.utils.promoter import candidate, evaluation, model_id
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+PROMOTED, SUPERSEDED, ROLLED_BACK = (ModelLifecycleChanged.PROMOTED,
+                                     ModelLifecycleChanged.SUPERSEDED,
+                                     ModelLifecycleChanged.ROLLED_BACK)
+
+
+def metric(text: str, name: str, labels: dict[str, str]) -> float | None:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return None
+
+
+def test_gate_results_promote_and_operators_roll_back(service_env: ServiceEnv) -> None:
+    env, store = service_env, support.store(service_env)
+    env.publish(CANDIDATE_READY, [candidate(store, "a"), candidate(store, "b", parent="a")])
+    env.publish(EVALUATION_COMPLETED, [evaluation("e1", "a", passed=True),
+                                       evaluation("e2", "b", passed=True, opponent="a")])
+    url = env.database_url("promoter")
+    service = support.start(env)
+    service.wait_for("/readyz", 200)
+    assert support.currents(env, 2) == [(model_id("a"), 1), (model_id("b"), 2)]
+    assert support.lifecycle(env, 3) == [(PROMOTED, model_id("a"), "promoter"),
+                                         (SUPERSEDED, model_id("a"), "promoter"),
+                                         (PROMOTED, model_id("b"), "promoter")]
+
+    alice = support.token(url, "alice", "operator")
+    api = ["--url", f"http://127.0.0.1:{service.port()}", "--token", alice]
+    status = support.ringrift("models", "status", "square8_2p", *api).stdout
+    assert f"current {model_id('b')}" in status and "(revision 2)" in status
+    assert "promotion   last produced" in status and "export      last produced never" in status
+    listing = json.loads(support.ringrift("models", "list", "square8_2p", "--json", *api).stdout)
+    assert [(m["model_id"], m["state"]) for m in listing["models"]] == [
+        (model_id("b"), "promoted"), (model_id("a"), "superseded")]
+    shown = support.ringrift("models", "show", model_id("b"), *api).stdout
+    assert f"lineage: {model_id('b')} <- {model_id('a')}" in shown and "gate: passed" in shown
+
+    rolled = support.ringrift("models", "rollback", "square8_2p", "--reason", "regressed",
+                              *api).stdout
+    assert f"current model {model_id('a')} (revision 3)" in rolled
+    assert support.currents(env, 3)[-1] == (model_id("a"), 3)
+    assert support.lifecycle(env, 5)[-2:] == [(ROLLED_BACK, model_id("b"), "alice"),
+                                              (PROMOTED, model_id("a"), "alice")]
+    again = support.ringrift("models", "rollback", "square8_2p", "--reason", "x",
+                             "--to", model_id("zz"), *api, check=False)
+    assert again.returncode == 1 and f"404: no model '{model_id('zz')}'" in again.stderr
+    reader = support.token(url, "rita", "reader")
+    refused = support.ringrift("models", "promote", model_id("b"), "--reason", "x", "--url",
+                               api[1], "--token", reader, check=False)
+    assert refused.returncode == 2 and "403" in refused.stderr and "--token" in refused.stderr
+
+    text = service.get("/metrics").text
+    config = {"config": "square8_2p"}
+    assert metric(text, "ringrift_promoter_promotions_total", config) == 2
+    assert metric(text, "ringrift_promoter_rollbacks_total", config) == 1
+    assert metric(text, "ringrift_promoter_current_model_revision", config) == 3
+    service.terminate()
+    assert service.wait() == 0
+
+
+def test_malformed_events_are_dead_lettered_and_the_service_goes_on(
+        service_env: ServiceEnv) -> None:
+    env, store = service_env, support.store(service_env)
+    topic = env.topic(CANDIDATE_READY)
+    with EventProducer(env.kafka, client_id="test-producer") as producer:
+        producer.send([RawRecord(topic.name, b"square8_2p", b"not an envelope", partition=0)])
+    env.publish(CANDIDATE_READY, [candidate(store, "x", config="chess_2p",
+                                            envelope_config="square8_2p"),
+                                  candidate(None, "y"), candidate(store, "a")])
+    env.publish(EVALUATION_COMPLETED, [evaluation("e1", "a", passed=True)])
+    service = support.start(env)
+    assert support.currents(env, 1) == [(model_id("a"), 1)]
+    wait_until(lambda: len(replay.list_dead_letters(env.kafka, topic.name)) == 3, 120,
+               "three dead letters")
+    reasons = [letter.context[deadletter.ERROR_MESSAGE]
+               for letter in replay.list_dead_letters(env.kafka, topic.name)]
+    for expected in ("no artifact at", "not one of", "not a ringrift.events.v1.Envelope"):
+        assert sum(expected in reason for reason in reasons) == 1, (expected, reasons)
+    assert service.process.poll() is None
+    service.terminate()
+    assert service.wait() == 0
+
+
+def test_a_provisioned_token_works_at_once(service_env: ServiceEnv) -> None:
+    secret = "provisioned-secret-of-the-deployment-0123"
+    service = support.start(service_env, RINGRIFT_PROMOTER_API_TOKEN=secret)
+    service.wait_for("/readyz", 200)
+    headers = {"Authorization": f"Bearer {secret}"}
+    base = f"http://127.0.0.1:{service.port()}/api/v1"
+    assert httpx.get(f"{base}/configs", headers=headers, timeout=10).status_code == 200
+    assert httpx.get(f"{base}/configs", timeout=10).status_code == 401
+    assert "registered the provisioned operator token 'deploy'" in service.log()
+    assert secret not in service.log()
+    service.terminate()
+    assert service.wait() == 0
