@@ -29,7 +29,7 @@ from ringrift.storage.database import session_scope
 from services.promoter import actions, views
 from services.promoter.access import Role, authenticate, needs_touch, touch
 from services.promoter.errors import ApiError, install_error_handlers
-from services.promoter.handlers import WeightsCheck
+from services.promoter.inputs import WeightsCheck
 from services.promoter.lifecycle import State
 from services.promoter.metrics import API_DENIED
 from services.promoter.registry import Decision, decision_outputs, get_model

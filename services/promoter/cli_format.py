@@ -30,7 +30,7 @@ def status(item: dict[str, Any]) -> str:
     else:
         lines.append("  latest evaluation: none")
     for stage in item["stages"]:
-        lines.append(f"  {stage['stage']:<11} last produced {_ago(stage['seconds_since'])}")
+        lines.append(f"  {stage['stage']:<17} last produced {_ago(stage['seconds_since'])}")
     counts = ", ".join(f"{state} {count}" for state, count in item["models_by_state"].items())
     lines.append(f"  models: {counts or 'none'}")
     return "\n".join(lines)

@@ -34,7 +34,8 @@ CURRENT_REVISION = gauge(SERVICE, "current_model", "revision", "Revision of the 
                          "current model (grows with every promotion or rollback).", ["config"])
 STAGE_LAST_PRODUCED = gauge(SERVICE, "stage_last_produced", "timestamp_seconds",
                             "When each stage last produced, per config (export: a shard; "
-                            "training: a candidate; evaluation: a result; promotion).",
+                            "training: a candidate; evaluation_start, evaluation: a started "
+                            "and a completed evaluation; promotion).",
                             ["config", "stage"])
 REGISTERED = gauge(SERVICE, "registered", "models", "Registered models per config and state "
                    "(refreshed periodically from the registry).", ["config", "state"])
@@ -83,9 +84,7 @@ def refresh(session: Session) -> list[object]:
     for config in session.scalars(select(ConfigState)):
         known_config(config.config_key)
         CURRENT_REVISION.labels(config.config_key).set(config.revision)
-        for stage, at in (("export", config.last_shard_at), ("training", config.last_candidate_at),
-                          ("evaluation", config.last_evaluation_at),
-                          ("promotion", config.last_promotion_at)):
+        for stage, at in config.stage_times():
             if at is not None:
                 STAGE_LAST_PRODUCED.labels(config.config_key, stage).set(
                     at.replace(tzinfo=at.tzinfo or UTC).timestamp())

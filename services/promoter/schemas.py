@@ -29,7 +29,7 @@ Reason = Annotated[str, Field(min_length=1, max_length=2000, pattern=REASON_PATT
                               description="Why: kept in the audit log and the lifecycle event "
                               "(no control characters but tabs and newlines).")]
 ModelId = Annotated[str, Field(pattern=ID_PATTERN, description="A model id, e.g. rr-1a2b...")]
-Stage = Literal["export", "training", "evaluation", "promotion"]
+Stage = Literal["export", "training", "evaluation_start", "evaluation", "promotion"]
 
 
 class Request(BaseModel):

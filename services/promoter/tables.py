@@ -59,6 +59,13 @@ class ConfigState(Base):
     last_evaluation_at: Mapped[datetime | None] = mapped_column(WHEN)
     last_promotion_at: Mapped[datetime | None] = mapped_column(WHEN)
 
+    def stage_times(self) -> list[tuple[str, datetime | None]]:
+        """When each stage last produced for this config (from the events consumed, and the
+        promoter's own promotions), in pipeline order."""
+        return [("export", self.last_shard_at), ("training", self.last_candidate_at),
+                ("evaluation_start", self.last_evaluation_started_at),
+                ("evaluation", self.last_evaluation_at), ("promotion", self.last_promotion_at)]
+
 
 class Model(Base):
     """A registered model (from its ``CandidateReady``) and its lifecycle state."""
@@ -86,6 +93,8 @@ class Model(Base):
     rating_lower: Mapped[float | None] = mapped_column(Float)
     rating_upper: Mapped[float | None] = mapped_column(Float)
     rating_confidence: Mapped[float | None] = mapped_column(Float)
+    rated_at: Mapped[datetime | None] = mapped_column(WHEN)
+    """When the evaluation the rating comes from completed (the match log's time)."""
     candidate_event_id: Mapped[str] = mapped_column(ID)
 
     __table_args__ = (Index("ix_models_config_state", "config_key", "state"),)

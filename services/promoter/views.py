@@ -79,9 +79,6 @@ def pipeline_status(session: Session, config_key: str) -> PipelineStatus:
         return summary(found) if found is not None else None
     evaluation = (session.get(Evaluation, config.latest_evaluation_id)
                   if config.latest_evaluation_id else None)
-    stages = [("export", config.last_shard_at), ("training", config.last_candidate_at),
-              ("evaluation", config.last_evaluation_at),
-              ("promotion", config.last_promotion_at)]
     moment = now()
     counts = session.execute(select(Model.state, func.count()).where(
         Model.config_key == config_key).group_by(Model.state))
@@ -92,7 +89,7 @@ def pipeline_status(session: Session, config_key: str) -> PipelineStatus:
         latest_evaluation=evaluation_view(evaluation) if evaluation is not None else None,
         stages=[StageStatus(stage=stage, last_produced_at=utc(at), seconds_since=(
             max(0.0, (moment - at_utc).total_seconds()) if (at_utc := utc(at)) else None))
-            for stage, at in stages],  # type: ignore[arg-type]
+            for stage, at in config.stage_times()],  # type: ignore[arg-type]
         models_by_state={state: int(count) for state, count in counts})
 
 

@@ -15,8 +15,10 @@ from ringrift.events.gen.common.v1.common_pb2 import ArtifactRef, Estimate
 from ringrift.events.gen.model.v1.model_pb2 import (
     CandidateReady,
     EvaluationCompleted,
+    EvaluationStarted,
     GateDecision,
     OpponentResult,
+    PlayerRating,
 )
 from ringrift.storage.artifacts import ArtifactStore
 from ringrift.storage.database import session_scope
@@ -50,18 +52,38 @@ def candidate(store: ArtifactStore | None, name: str, *, parent: str = "",
     return new_event(payload, config_key=envelope_config or config, producer="trainer")
 
 
+def _player(name: str) -> str:
+    return name if name in ("", "uniform", "random", "heuristic") else model_id(name)
+
+
 def evaluation(evaluation_id: str, name: str, *, passed: bool, opponent: str = "uniform",
-               config: str = CONFIG, elo: float = 50.0) -> Event[EvaluationCompleted]:
+               config: str = CONFIG, elo: float = 50.0,
+               ratings: dict[str, float] | None = None) -> Event[EvaluationCompleted]:
     """The EvaluationCompleted of model ``name``, gate played against ``opponent`` (a
-    model name, or ``uniform`` before the first promotion)."""
-    opponent_id = opponent if opponent in ("", "uniform") else model_id(opponent)
+    model name, or ``uniform`` before the first promotion); ``ratings`` by player name
+    (the match log's, the candidate's own from ``elo``)."""
     payload = EvaluationCompleted(
         evaluation_id=evaluation_id, model_id=model_id(name), config_key=config,
-        results=[OpponentResult(opponent_model_id=opponent_id, wins=20, draws=4, losses=8)],
+        results=[OpponentResult(opponent_model_id=_player(opponent), wins=20, draws=4,
+                                losses=8, role="gate")],
         elo=Estimate(value=elo, lower=elo - 30, upper=elo + 30, confidence=0.95),
         gate=GateDecision(passed=passed, method="sprt", statistic=3.1 if passed else -3.1,
-                          summary="LLR 3.10 in [-2.25, 2.89] after 64 games"),
-        games_played=64)
+                          verdict="pass" if passed else "fail",
+                          summary="LLR 3.10 in [-2.25, 2.89] after 64 games",
+                          opponent_model_id=_player(opponent)),
+        games_played=64,
+        ratings=[PlayerRating(player_id=_player(player), stderr=10.0, games=64, elo=Estimate(
+            value=value, lower=value - 20, upper=value + 20, confidence=0.95))
+            for player, value in (ratings or {}).items()])
+    return new_event(payload, config_key=config, producer="evaluator")
+
+
+def started(evaluation_id: str, name: str, *, opponent: str = "uniform",
+            config: str = CONFIG) -> Event[EvaluationStarted]:
+    """The EvaluationStarted of model ``name`` (gate against ``opponent``)."""
+    payload = EvaluationStarted(evaluation_id=evaluation_id, model_id=model_id(name),
+                                config_key=config, opponent_model_id=_player(opponent),
+                                max_games=400)
     return new_event(payload, config_key=config, producer="evaluator")
 
 

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("rating_lower", sa.Float()),
         sa.Column("rating_upper", sa.Float()),
         sa.Column("rating_confidence", sa.Float()),
+        when("rated_at"),
         sa.Column("candidate_event_id", ID, nullable=False),
     )
     op.create_index("ix_models_config_key", "models", ["config_key"])

@@ -24,7 +24,8 @@ from ringrift.events.topics import MODEL_CURRENT, MODEL_LIFECYCLE
 from ringrift.storage.artifacts import DirectoryArtifactStore
 from ringrift.storage.database import session_scope
 from services.promoter import access, api
-from services.promoter.handlers import Promoter, verify_weights
+from services.promoter.handlers import Promoter
+from services.promoter.inputs import verify_weights
 from services.promoter.tables import AuditEntry, Transition
 from tests.utils.promoter import candidate, current, evaluation, model_id, states
 
@@ -119,7 +120,7 @@ def test_reads_show_the_registry(client: TestClient, tokens) -> None:
     assert details["weights"]["sha256"] and details["losses"] == {"policy": 1.5, "value": 0.4}
     b = client.get(f"/api/v1/models/{model_id('b')}", headers=headers).json()
     assert [(h["from_state"], h["to_state"], h["actor"]) for h in b["history"]] == [
-        (None, "candidate", "trainer"), ("candidate", "evaluating", "promoter"),
+        (None, "candidate", "trainer"), ("candidate", "evaluating", "evaluator"),
         ("evaluating", "promoted", "promoter")]
     assert [(e["evaluation_id"], e["decision"]) for e in b["evaluations"]] == [("e2", "promoted")]
     status = client.get(f"/api/v1/configs/{CONFIG}", headers=headers).json()

@@ -83,7 +83,7 @@ def test_the_gate_promotes_then_supersedes(engine: Engine, store: DirectoryArtif
     assert states(engine) == {model_id("a"): "superseded", model_id("b"): "promoted"}
     assert current(engine) == (model_id("b"), 2)
     assert history(engine, "b") == [("", "candidate", "registration", "trainer"),
-                                    ("candidate", "evaluating", "evaluation", "promoter"),
+                                    ("candidate", "evaluating", "evaluation", "evaluator"),
                                     ("evaluating", "promoted", "gate", "promoter")]
     [event] = [e for t, e in second if t is MODEL_LIFECYCLE and e.payload.transition == PROMOTED]
     assert event.payload.actor == "promoter" and event.payload.evaluation_id == "e2"
