@@ -38,7 +38,9 @@ class Request(BaseModel):
 
 class PromoteRequest(Request):
     reason: Reason
-    expected_revision: int | None = Field(default=None, ge=0, le=2**62, description=(
+    # Capped at 2**53 - 1, the integers JSON clients read exactly (JavaScript, float-based
+    # schema tools); a revision grows by one a promotion and never gets near it.
+    expected_revision: int | None = Field(default=None, ge=0, le=2**53 - 1, description=(
         "Act only if the config is still at this revision (from the status or the model "
         "list); else 409."))
 
