@@ -80,7 +80,7 @@ def database_url(settings: UpSettings, process: PipelineProcess) -> str:
 def common_flags(settings: UpSettings, process: PipelineProcess) -> tuple[str, ...]:
     """The flags that follow from the run's settings rather than from the profile."""
     flags: list[str] = []
-    if process.service in ("selfplay", "trainer"):
+    if process.service in ("selfplay", "trainer", "curriculum"):
         flags += ["--configs", ",".join(settings.configs)]
     if process.service in ("selfplay", "trainer", "evaluator") and settings.device:
         flags += ["--device", settings.device]

@@ -13,8 +13,9 @@ does not know stops it at start instead of being ignored).
   defaults. One torch thread per process: two threads per process on two busy cores spin
   against each other.
 * ``tiny``: a plumbing run for tests: tiny network, 2 simulations, shards of ~300
-  samples, a candidate per shard, an 8-game gate that passes when inconclusive, so that
-  two promotions take a few minutes.
+  samples, a candidate per ~300 new samples over a window of at least 1,200 (so every
+  shard since the last candidate is in the next one's window), an 8-game gate that
+  passes when inconclusive, so that two promotions take a few minutes.
 
 ``--set SERVICE.FIELD=VALUE`` on ``ringrift up`` overrides one setting; see
 :func:`override_flags`.
@@ -49,10 +50,11 @@ DEFAULT = Profile("default", "two CPU cores, first promotion within ~10 minutes"
     "evaluator": ("--simulations", "16", "--threads", "1", "--concurrency", "32"),
 })
 TINY = Profile("tiny", "tests: tiny network and budgets, two promotions in minutes", {
-    "selfplay": ("--simulations", "2", "--concurrency", "8", "--max-moves", "400",
+    "selfplay": ("--simulations", "2", "--max-considered-actions", "2", "--concurrency", "8",
+                 "--max-moves", "400",
                  "--torch-threads", "1"),
     "exporter": ("--shard-samples", "300", "--max-delay-s", "30", "--build-step-s", "0.2"),
-    "trainer": ("--samples-per-candidate", "300", "--window-min-rows", "300",
+    "trainer": ("--samples-per-candidate", "300", "--window-min-rows", "1200",
                 "--train-samples", "256", "--batch-size", "32", "--min-batch-size", "16",
                 "--preset", "tiny", "--checkpoint-every", "4", "--torch-threads", "1"),
     "evaluator": ("--simulations", "2", "--threads", "1", "--concurrency", "8",

@@ -67,6 +67,8 @@ class ConfigState:
     """Games published before the tail started (counted by offset, not read)."""
     games_seen: int = 0
     last_game_models: tuple[str, ...] = ()
+    games_by_model: dict[str, int] = field(default_factory=dict)
+    """Games seen by the tail per seat model (each model of a game counted once)."""
     shards: int = 0
     shard_samples: int = 0
     candidates: int = 0
@@ -136,6 +138,8 @@ class PipelineState:
         state = self.config(event.config_key)
         state.games_seen += 1
         state.last_game_models = tuple(event.payload.seat_model_ids)
+        for model in set(state.last_game_models):
+            state.games_by_model[model] = state.games_by_model.get(model, 0) + 1
 
     def _shard(self, event: Event[selfplay_pb2.ShardWritten]) -> None:
         shard, state = event.payload, self.config(event.config_key)

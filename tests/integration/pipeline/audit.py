@@ -1,0 +1,122 @@
+"""Checks of a finished pipeline run, from its topics and its services' APIs only.
+
+Each function takes the run's :class:`~ringrift.pipeline.history.History` (and the
+promoter's REST answers) and returns the problems it found, as sentences; an empty list
+means the property holds. The end-to-end test asserts each list is empty, so a failure
+names every game, shard or model that breaks it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import timedelta
+from typing import Any
+
+from ringrift.events.gen.model.v1 import model_pb2
+from ringrift.pipeline.history import Recorded
+from ringrift.pipeline.trace import shard_windows
+
+Lifecycle = model_pb2.ModelLifecycleChanged
+DECISIONS = (Lifecycle.PROMOTED, Lifecycle.REJECTED)
+
+
+def games_in_exactly_one_shard(games: list[Recorded], shards: list[Recorded]) -> list[str]:
+    """Every game published (once per id) is in the window of exactly one shard, and each
+    shard's game count is its window's."""
+    windows = shard_windows(games, shards)
+    problems = [f"shard {record.event.payload.shard_id}: its window's ends are not games of "
+                "the topic" for record in shards if record.event.payload.shard_id not in windows]
+    count = Counter(game for window in windows.values() for game in window)
+    published = {record.event.payload.game_id for record in games}
+    problems += [f"game {game} is in {count[game]} shards" for game in sorted(published)
+                 if count[game] != 1]
+    for record in shards:
+        shard = record.event.payload
+        if shard.shard_id in windows and len(windows[shard.shard_id]) != shard.num_games:
+            problems.append(f"shard {shard.shard_id} says {shard.num_games} games, its window "
+                            f"holds {len(windows[shard.shard_id])}")
+    return problems
+
+
+def shards_trained_on(shards: list[Recorded], candidates: list[Recorded],
+                      samples_per_candidate: int) -> list[str]:
+    """Every shard is in some candidate's training window, except the newest ones written
+    after the last run started, which together hold fewer samples than start a run."""
+    used = {shard_id for record in candidates for shard_id in record.event.payload.shard_ids}
+    unused = [record for record in shards if record.event.payload.shard_id not in used]
+    if not unused:
+        return []
+    last_used = max((index for index, record in enumerate(shards)
+                     if record.event.payload.shard_id in used), default=-1)
+    problems = [f"shard {record.event.payload.shard_id} was never trained on, though later "
+                "shards were" for record in unused if shards.index(record) < last_used]
+    waiting = sum(record.event.payload.num_samples for record in unused
+                  if shards.index(record) > last_used)
+    if waiting >= samples_per_candidate:
+        problems.append(f"{waiting} samples in untrained shards, at least the "
+                        f"{samples_per_candidate} that start a run")
+    return problems
+
+
+def one_decision_per_candidate(candidates: list[Recorded], lifecycle: list[Recorded],
+                               api_states: dict[str, str]) -> list[str]:
+    """Each candidate was promoted or rejected exactly once, and the promoter's registry
+    shows it in a terminal state (promoted, superseded or rejected)."""
+    decisions: dict[str, list[int]] = defaultdict(list)
+    for record in lifecycle:
+        change = record.event.payload
+        if change.transition in DECISIONS:
+            decisions[change.model_id].append(change.transition)
+    problems = []
+    for record in candidates:
+        model = record.event.payload.model_id
+        if len(decisions.get(model, [])) != 1:
+            names = [Lifecycle.Transition.Name(t) for t in decisions.get(model, [])]
+            problems.append(f"candidate {model}: decisions {names or 'none'}, not exactly one")
+        if api_states.get(model) not in ("promoted", "superseded", "rejected"):
+            problems.append(f"candidate {model}: the promoter's registry says "
+                            f"{api_states.get(model)!r}")
+    return problems
+
+
+def current_is_last_promotion(lifecycle: list[Recorded], current: list[Recorded]) -> list[str]:
+    """``model.current`` holds the last promoted model, at the revision that counts every
+    promotion."""
+    promoted = [r.event.payload.model_id for r in lifecycle
+                if r.event.payload.transition == Lifecycle.PROMOTED]
+    if not current:
+        return ["model.current is empty"]
+    latest = max(current, key=lambda record: record.event.payload.revision).event.payload
+    problems = []
+    if not promoted or latest.model_id != promoted[-1]:
+        problems.append(f"model.current is {latest.model_id}, the last promotion "
+                        f"{promoted[-1] if promoted else 'none'}")
+    if latest.revision != len(promoted):
+        problems.append(f"model.current revision {latest.revision} after {len(promoted)} "
+                        "promotions")
+    return problems
+
+
+def games_follow_promotions(games: list[Recorded], current: list[Recorded],
+                            slack: timedelta) -> list[str]:
+    """Games that started more than ``slack`` after a model became current (and before the
+    next change) were played by it in every seat; each promoted model played a game."""
+    changes = sorted((r.event.produced_at, r.event.payload.model_id) for r in current)
+    problems = []
+    for index, (since, model) in enumerate(changes):
+        until = changes[index + 1][0] if index + 1 < len(changes) else None
+        played = [r.event.payload for r in games if _started(r) > since + slack
+                  and (until is None or _started(r) < until)]
+        wrong = [game.game_id for game in played if set(game.seat_model_ids) != {model}]
+        if wrong:
+            problems.append(f"{len(wrong)} games started after {model} became current name "
+                            f"other models, e.g. {wrong[:3]}")
+        if not any(model in r.event.payload.seat_model_ids for r in games):
+            problems.append(f"no game was played with {model}")
+    return problems
+
+
+def _started(record: Recorded) -> Any:
+    game = record.event.payload
+    return record.event.produced_at - timedelta(seconds=game.duration.seconds,
+                                                microseconds=game.duration.nanos // 1000)
