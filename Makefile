@@ -83,6 +83,9 @@ bench-train: env ## trainer samples/s and peak RSS over windows of 1x and 10x th
 bench-gate: env ## the promotion gate's pass probability and games to a decision per Elo, simulated (BENCH_ARGS=...)
 	$(PY) benchmarks/bench_gate.py $(BENCH_ARGS)
 
+bench-pipeline: env ## every service, tiny budgets: trigger and stage latency per stage, p50/p99; game end -> first candidate (BENCH_ARGS=...)
+	$(PY) benchmarks/bench_pipeline.py $(BENCH_ARGS)
+
 bench-exporter: env ## exporter: ingest games/s of the service from a backlog, its split, shard building games/s (BENCH_ARGS=...)
 	$(PY) benchmarks/bench_exporter.py $(BENCH_ARGS)
 
