@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 .PHONY: help env lock test test-unit test-integration test-deploy deploy-tools deploy-generate \
         deploy-check lint proto topics kafka-up kafka-down db-up db-down migrate run \
         bench-events bench-rules bench-learn bench-selfplay-service bench-train bench-gate \
-        bench-exporter clean
+        bench-exporter bench-pipeline clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
