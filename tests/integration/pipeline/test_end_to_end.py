@@ -41,6 +41,8 @@ from ringrift.pipeline.supervisor import FAILED, STOPPED
 from tests.integration.pipeline import audit
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[3]
+TRAINER_ABSENT = not (ROOT / "services" / "trainer" / "main.py").is_file()
 CONFIG = "square8_2p"
 SAMPLES_PER_CANDIDATE = 300  # the tiny profile's
 QUICK = {"RINGRIFT_KAFKA_SESSION_TIMEOUT_MS": "6000",
@@ -48,6 +50,8 @@ QUICK = {"RINGRIFT_KAFKA_SESSION_TIMEOUT_MS": "6000",
          "RINGRIFT_KAFKA_RETRY_BACKOFF_MAX_S": "0.5"}
 
 
+@pytest.mark.skipif(TRAINER_ABSENT, reason="services/trainer is not on this branch yet: the "
+                    "pipeline has no trainer, so no candidate can ever be promoted")
 def test_two_promotions_through_the_services(kafka_bootstrap: str, tmp_path: Path) -> None:
     processes, missing = pipeline_processes()
     assert not missing, f"services missing: {missing}"
