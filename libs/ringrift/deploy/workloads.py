@@ -124,6 +124,7 @@ def container(item: Workload) -> dict[str, Any]:
             {"name": "RINGRIFT_NODE_ID",
              "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
             *database_env(names),
+            *service_env(item),
         ],
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"},
                            "periodSeconds": 5, "failureThreshold": 3},
@@ -155,6 +156,20 @@ def database_env(names: ServiceName) -> list[dict[str, Any]]:
          "value": f"postgresql://$(POSTGRES_USER):$(POSTGRES_PASSWORD)@$(POSTGRES_HOST)/"
                   f"{names.postgres_database}"},
     ]
+
+
+def service_env(item: Workload) -> list[dict[str, Any]]:
+    """Settings only one service has: the promoter's provisioned operator token (Secret key
+    ``promoter-api-token``, at least 24 characters), the trainer's work directory on the
+    pod's ``/tmp`` emptyDir (it survives container restarts, so a killed trainer resumes
+    its run; one per replica, never shared)."""
+    prefix = item.names.env_prefix
+    if item.service == "promoter":
+        return [{"name": f"{prefix}API_TOKEN", "valueFrom": {"secretKeyRef": {
+            "name": SECRET, "key": "promoter-api-token"}}}]
+    if item.service == "trainer":
+        return [{"name": f"{prefix}WORK_DIR", "value": "/tmp/trainer"}]
+    return []
 
 
 def pod_spec(item: Workload) -> dict[str, Any]:

@@ -4,9 +4,9 @@ The schema is generated once per machine from npm ``@grafana/schema`` with
 ``ts-json-schema-generator`` (``deploy/grafana/schema/package.json``). Checks: a
 well-formed dashboard passes; the schema refuses a top-level or panel typo and a wrong
 type; our own checks refuse what the schema lets through (an unknown panel type, a typo
-inside a target, a datasource other than the provisioned uid, a panel without queries).
-The dashboards themselves, and the test that every panel's queries return data, come
-with the running services (see ``deploy/grafana/dashboards/README.md``).
+inside a target, a datasource other than the provisioned uid, a panel without queries,
+two panels with one id); the committed dashboards (pipeline, Kafka, learning, cluster) pass
+both, each with its own uid.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from ringrift.deploy.generate import DASHBOARD_DIR
 from ringrift.deploy.grafana import DATASOURCE_UID, dashboard_errors, dashboard_schema
 
 DATASOURCE = {"type": "prometheus", "uid": DATASOURCE_UID}
@@ -59,6 +60,19 @@ BROKEN = {
     "other datasource": (lambda d: d["panels"][0].update(
         datasource={"type": "prometheus", "uid": "elsewhere"}), "not the provisioned"),
     "no queries": (lambda d: d["panels"][0].update(targets=[]), "no targets"),
+    "empty expr": (lambda d: d["panels"][0]["targets"][0].update(expr=" "), "no expr"),
+    "duplicate id": (lambda d: d["panels"].append(copy.deepcopy(d["panels"][0])),
+                     "duplicate panel id 1"),
+    "variable elsewhere": (lambda d: d.update(templating={"list": [{
+        "name": "config", "type": "query", "query": "label_values(up, job)",
+        "datasource": {"type": "prometheus", "uid": "elsewhere"}}]}),
+        "variable 'config': datasource"),
+    "annotation without query": (lambda d: d.update(annotations={"list": [{
+        "name": "Promotions", "enable": True, "iconColor": "green", "datasource": DATASOURCE,
+        "titleFormat": "promotion"}]}), "annotation 'Promotions': no expr"),
+    "annotation typo": (lambda d: d.update(annotations={"list": [{
+        "name": "Promotions", "enable": True, "iconColor": "green", "datasource": DATASOURCE,
+        "expr": "up", "titelFormat": "promotion"}]}), "'titelFormat' was unexpected"),
 }
 
 
@@ -67,3 +81,14 @@ def test_broken_dashboard_is_refused(schema: dict[str, Any], case: str) -> None:
     change, expected = BROKEN[case]
     errors = dashboard_errors(_broken(change), schema)
     assert any(expected in error for error in errors), errors
+
+
+def test_committed_dashboards_pass(schema: dict[str, Any]) -> None:
+    files = sorted(DASHBOARD_DIR.glob("*.json"))
+    assert [path.stem for path in files] == ["cluster", "kafka", "learning", "pipeline"]
+    uids = set()
+    for path in files:
+        dashboard = json.loads(path.read_text())
+        assert dashboard_errors(dashboard, schema) == [], path.name
+        uids.add(dashboard["uid"])
+    assert len(uids) == len(files)
