@@ -6,6 +6,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 RINGRIFT := .venv/bin/ringrift
 PYTEST_ARGS ?=
+ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help env lock test test-unit test-integration test-deploy deploy-tools deploy-generate \
@@ -68,8 +69,8 @@ bench-events: env ## Kafka backbone: publish-to-handle latency p50/p99, 1 KB thr
 bench-rules: env ## rules engine: random-playout moves/s, games/s, game length, legal moves per board (one core)
 	$(PY) benchmarks/bench_rules.py $(BENCH_ARGS)
 
-run: env ## the training loop on square8 2-player (self-play, train, evaluate; resumes; LOOP_ARGS=...)
-	$(RINGRIFT) loop --board square8 --players 2 $(LOOP_ARGS)
+run: env ## the pipeline on this machine: broker, every service, live view (square8 2p; resumes; ARGS=...)
+	$(RINGRIFT) up $(ARGS)
 
 bench-learn: env ## self-play positions/s with Gumbel search + network in lockstep (BENCH_ARGS=...)
 	$(PY) benchmarks/bench_selfplay.py $(BENCH_ARGS)

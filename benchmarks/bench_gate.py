@@ -2,9 +2,7 @@
 
 Simulates thousands of gate matches per true Elo difference and player count with the gate's
 own test code (:mod:`ringrift.evaluation.characteristics`; no networks) and prints, per case,
-the share promoted, rejected and inconclusive and the mean games to a decision. The last
-table is the single-machine loop's gate for comparison (a fixed number of games, promoted at
-a score of at least 0.5). Every figure is seeded and reproducible; they do not depend on the
+the share promoted, rejected and inconclusive and the mean games to a decision. Every figure is seeded and reproducible; they do not depend on the
 machine.
 
 Run with ``make bench-gate`` (``BENCH_ARGS="--elo1 30 --beta 0.05 --runs 10000"``).
@@ -21,7 +19,6 @@ from ringrift.evaluation.characteristics import (
     OperatingPoint,
     OutcomeModel,
     simulate_gate,
-    simulate_point_estimate,
 )
 
 _DEFAULTS = GateSettings()
@@ -42,8 +39,6 @@ def main() -> None:
                         help="chance two neighbouring places tie (draws for 2 players)")
     parser.add_argument("--seat-advantage", type=float, default=OutcomeModel.first_seat_advantage,
                         help="log-strength bonus of seat 1")
-    parser.add_argument("--loop-games", type=int, default=20,
-                        help="games of the loop's point-estimate gate (default: 20)")
     args = parser.parse_args()
     settings = GateSettings(**{field.name: getattr(args, field.name)
                                for field in fields(GateSettings)
@@ -61,13 +56,6 @@ def main() -> None:
         for index, elo in enumerate(args.elos):
             print(_row(simulate_gate(settings, elo, players, runs=args.runs, seed=index,
                                      model=model)))
-    print(f"\nthe loop's gate: {args.loop_games} games, promoted at a score >= 0.5")
-    for players in args.players:
-        print(f"{players} players")
-        print(_header())
-        for index, elo in enumerate(args.elos):
-            print(_row(simulate_point_estimate(0.5, args.loop_games, elo, players,
-                                               runs=args.runs, seed=index, model=model)))
     print(f"\n({time.perf_counter() - started:.1f} s)")
 
 

@@ -18,7 +18,7 @@ Rounds alternate library and service; the medians and the service's cost are pri
 on a quiet machine (``uptime``); the load is printed with the figures.
 
 ``--batches K`` also compares, in the library alone, the service's rolling pool with whole
-batches (what the single-process loop does): ``K * games`` games as one pool of
+batches (what the retired single-process loop did): ``K * games`` games as one pool of
 ``--concurrency`` that refills as games end, against ``K`` batches that each wait for their
 last game. Besides positions/s it prints how long a model promoted at a random moment waits
 for the first game that starts with it (the next game end, against the end of the batch).

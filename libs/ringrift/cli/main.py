@@ -26,7 +26,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ringrift.events.cli",
     "ringrift.storage.cli",
     "ringrift.game.cli",
-    "ringrift.loop.cli",
     "ringrift.evaluation.cli",
     "ringrift.service.cli",
     "ringrift.pipeline.cli",
@@ -39,8 +38,8 @@ COMMAND_MODULES: tuple[str, ...] = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ringrift",
-        description="Train RingRift players the AlphaZero way: rules tools, the training loop "
-        "and the pipeline's services.",
+        description="Train RingRift players the AlphaZero way: rules tools, the pipeline "
+        "(ringrift up) and its services.",
     )
     parser.add_argument("--version", action="version", version=f"ringrift {__version__}")
     add_logging_options(parser)

@@ -1,7 +1,7 @@
 """Evaluation: matches, the promotion gate, ratings, and model loading for play.
 
-The one place evaluation logic lives; the single-machine loop, ``ringrift match`` and the
-evaluator service all use it. A module per concept:
+The one place evaluation logic lives; ``ringrift match`` and the evaluator service both use
+it. A module per concept:
 
 - :mod:`~ringrift.evaluation.players`: checkpoints (paths or artifacts) or "no model yet" as
   evaluators and players, and the player ids a match log records;
@@ -19,12 +19,7 @@ evaluator service all use it. A module per concept:
 
 from ringrift.evaluation.estimates import ScoreEstimate, estimate_score, wilson_interval
 from ringrift.evaluation.games import GameResult, play_games
-from ringrift.evaluation.gate import (
-    GateDecision,
-    GateSettings,
-    decide,
-    point_estimate_decision,
-)
+from ringrift.evaluation.gate import GateDecision, GateSettings, decide
 from ringrift.evaluation.match import GateRun, MatchOptions, play_gate_match, play_match
 from ringrift.evaluation.players import (
     HEURISTIC_ID,
@@ -56,6 +51,6 @@ __all__ = [
     "ScheduledGame", "ScoreEstimate", "Verdict", "baseline_ladder", "baseline_player",
     "baselines_due", "decide", "elo_to_score", "estimate_score", "fit_ratings",
     "load_for_play", "log_likelihood_ratio", "play_games", "play_gate_match", "play_match",
-    "player_for", "point_estimate_decision", "policy_player", "rank_scores", "score_to_elo",
+    "player_for", "policy_player", "rank_scores", "score_to_elo",
     "search_player", "wilson_interval",
 ]

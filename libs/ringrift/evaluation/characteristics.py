@@ -110,18 +110,6 @@ def simulate_gate(settings: GateSettings, elo: float, num_players: int, *, runs:
                           float(games.mean()))
 
 
-def simulate_point_estimate(min_score: float, games: int, elo: float, num_players: int, *,
-                            runs: int = 2000, seed: int = 0,
-                            model: OutcomeModel = OutcomeModel()) -> OperatingPoint:
-    """The same for the loop's gate: ``games`` games (whole rounds), pass at ``min_score``."""
-    units = unit_distributions(elo, num_players, model)
-    rounds = math.ceil(games / num_players)
-    rng = np.random.default_rng(seed)
-    counts = sum(rng.multinomial(rounds, probabilities, size=runs) for probabilities in units)
-    scores = counts @ (np.arange(len(units[0])) / (len(units[0]) - 1)) / (rounds * len(units))
-    passed = float(np.mean(scores >= min_score))
-    return OperatingPoint(elo, runs, passed, 1.0 - passed, 0.0, float(rounds * num_players))
-
 
 def _seat_tables(log_strength: float, num_players: int, model: OutcomeModel) -> np.ndarray:
     """Per candidate seat, the distribution of its score units for one candidate strength."""

@@ -41,7 +41,6 @@ from ringrift.evaluation.sprt import Verdict, log_likelihood_ratio, verdicts, wa
 from ringrift.evaluation.tally import MatchSummary, MatchTally
 
 SPRT_METHOD = "sprt"
-POINT_ESTIMATE_METHOD = "point-estimate"
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ class GateDecision:
     passed: bool
     """Promote (a pass, or an inconclusive result when so configured)."""
     llr: float
-    """The test statistic: the GSPRT log-likelihood ratio (0 for the point estimate)."""
+    """The test statistic: the GSPRT log-likelihood ratio."""
     lower_bound: float
     upper_bound: float
     elo0: float
@@ -125,11 +124,8 @@ class GateDecision:
         counts = "-".join(str(count) for count in self.summary.histogram)
         kind = "pentanomial" if self.summary.num_players == 2 else "rounds by score"
         elo = f"Elo {estimate.elo:+.0f} [{estimate.elo_low:+.0f}, {estimate.elo_high:+.0f}]"
-        if self.method == POINT_ESTIMATE_METHOD:
-            test = f"score {estimate.score:.3f} vs threshold {self.lower_bound:.3f}"
-        else:
-            test = (f"LLR {self.llr:.2f} in [{self.lower_bound:.2f}, {self.upper_bound:.2f}] "
-                    f"for elo0 {self.elo0:g}, elo1 {self.elo1:g}")
+        test = (f"LLR {self.llr:.2f} in [{self.lower_bound:.2f}, {self.upper_bound:.2f}] "
+                f"for elo0 {self.elo0:g}, elo1 {self.elo1:g}")
         return (f"{self.method} {self.verdict.value}: {test} after {self.games} games, "
                 f"{elo}, {kind} {counts}")
 
@@ -158,11 +154,3 @@ def decide(settings: GateSettings, tally: MatchTally, rounds: int) -> GateDecisi
                         settings.elo1, settings.alpha, settings.beta,
                         max_rounds * tally.num_players, summary)
 
-
-def point_estimate_decision(summary: MatchSummary, min_score: float) -> GateDecision:
-    """The single-machine loop's gate: promote when the mean score by rank is at least
-    ``min_score`` over a fixed number of games (kept until the loop is retired; it promotes an
-    equal model about half the time, which the loop tolerates and a pipeline must not)."""
-    passed = summary.score >= min_score
-    return GateDecision(POINT_ESTIMATE_METHOD, Verdict.PASS if passed else Verdict.FAIL, passed,
-                        0.0, min_score, min_score, 0.0, 0.0, 0.0, 0.0, summary.games, summary)

@@ -4,12 +4,16 @@ Printed when ``ringrift up`` stops (and by ``make bench-pipeline``): per process
 seconds it used (``process_cpu_seconds_total``, which every service exposes) and that
 per hour of the run, so on a shared machine one sees which stage the cores went to;
 beside it the work seconds the stages count themselves (training seconds summed over
-candidates, evaluation seconds summed over evaluations).
+candidates, evaluation seconds summed over evaluations); then, per config, the current
+model's file and the ``ringrift match`` commands that measure it.
 """
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlparse
+
 from ringrift.pipeline.probe import ProbeSnapshot
+from ringrift.pipeline.state import PipelineState
 
 STAGE_SECONDS = {
     "trainer": ("ringrift_trainer_candidate_training_seconds_sum", "training"),
@@ -44,4 +48,26 @@ def time_report(probes: ProbeSnapshot, run_seconds: float,
         lines.append(f"  {name:22} CPU {used:8,.0f} s  {used / hours:8,.0f} s/h  "
                      f"{share:5.1%}{work}")
     lines.append(f"  {'all':22} CPU {total:8,.0f} s  {total / hours:8,.0f} s/h")
+    return lines
+
+
+def measure_lines(state: PipelineState) -> list[str]:
+    """Per config with a promoted model: which one is current and the ``ringrift match``
+    commands that measure it against the random and the heuristic player."""
+    lines = []
+    with state.lock:
+        configs = [state.configs[key] for key in sorted(state.configs)]
+    for config in configs:
+        if not config.current_model or not config.current_weights:
+            continue
+        parsed = urlparse(config.current_weights)
+        if parsed.scheme == "file":
+            model, fetch = unquote(parsed.path), ""
+        else:
+            model = f"{config.key}-current.pt"
+            fetch = f"ringrift artifacts get {config.current_weights} -o {model} && "
+        lines.append(f"{config.key}: current model {config.current_model} (revision "
+                     f"{config.revision}); measure it with")
+        lines += [f"  {fetch}ringrift match {model} --opponent {opponent} --games 200"
+                  for opponent in ("random", "heuristic")]
     return lines

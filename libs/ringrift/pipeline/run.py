@@ -20,7 +20,7 @@ from types import FrameType, TracebackType
 from ringrift.pipeline.bootstrap import Infrastructure, prepare, release
 from ringrift.pipeline.monitor import Monitor
 from ringrift.pipeline.processes import pipeline_processes, process_specs
-from ringrift.pipeline.report import time_report
+from ringrift.pipeline.report import measure_lines, time_report
 from ringrift.pipeline.settings import UpSettings
 from ringrift.pipeline.supervisor import Supervisor
 
@@ -149,7 +149,8 @@ def _stop(pipeline: Pipeline, echo: Echo) -> None:
         if pipeline.monitor is not None and pipeline.supervisor is not None:
             final = pipeline.monitor.prober.probe_now()
             restarts = {status.name: status.restarts for status in pipeline.supervisor.status()}
-            report = time_report(final, pipeline.monitor.uptime_s(), restarts)
+            report = [*time_report(final, pipeline.monitor.uptime_s(), restarts),
+                      *measure_lines(pipeline.monitor.state)]
             echo("stopping the services (SIGTERM, then up to "
                  f"{pipeline.settings.grace_s:g} s each to finish their work) ...")
         pipeline.stop()

@@ -79,6 +79,8 @@ class ConfigState:
     ratings: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     """Player id -> (Elo, lower, upper) from the latest evaluation (the whole match log)."""
     current_model: str = ""
+    current_weights: str = ""
+    """The artifact URI of the current model's weights (for ``ringrift match``)."""
     revision: int = 0
     promotions: int = 0
     rejections: int = 0
@@ -204,6 +206,7 @@ class PipelineState:
         current, state = event.payload, self.config(event.config_key)
         if current.revision >= state.revision:
             state.current_model, state.revision = current.model_id, current.revision
+            state.current_weights = current.weights.uri
 
     def _weights(self, event: Event[ops_pb2.CurriculumWeights]) -> None:
         for weight in event.payload.weights:

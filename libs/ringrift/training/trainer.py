@@ -1,6 +1,6 @@
 """The trainer: a policy-value network fitted to a window of shards, as long, resumable work.
 
-:func:`train` is the one entry point, for ``ringrift loop`` and the trainer service alike. It
+:func:`train` is the one entry point, for the trainer service and the library's tests alike. It
 opens the window through the row-file cache (:mod:`ringrift.training.window`: memory stays
 that of a batch whatever the window's size), draws augmented batches uniformly over it
 (:mod:`ringrift.training.batches`) and takes AdamW steps with a linear warm-up then a cosine

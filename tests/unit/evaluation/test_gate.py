@@ -2,8 +2,7 @@
 
 Checks: bad settings are refused with the setting named; a decision on a tally carries the
 verdict, LLR, bounds, hypotheses, counts and Elo interval, and needs complete rounds; an
-inconclusive result is rejected unless configured otherwise; the loop's point estimate is
-computed on the same summary; a strong player passes the gate early and a player equal to
+inconclusive result is rejected unless configured otherwise; a strong player passes the gate early and a player equal to
 its opponent never passes; a gate match killed after some games and resumed from them plays
 only the missing games and reaches the same decision on the same games.
 """
@@ -20,7 +19,6 @@ from ringrift.evaluation import (
     Verdict,
     decide,
     play_gate_match,
-    point_estimate_decision,
 )
 from ringrift.players import RandomPlayer, SearchPlayer
 from ringrift.search import GumbelConfig, UniformEvaluator
@@ -74,12 +72,6 @@ def test_inconclusive_is_rejected_unless_configured():
     assert decide(GateSettings(batch_games=8, max_games=64, promote_inconclusive=True),
                   close, 32).passed
 
-
-def test_point_estimate_uses_the_same_summary():
-    summary = pairs(3, 4, 3).summary()
-    assert point_estimate_decision(summary, 0.5).passed
-    assert not point_estimate_decision(summary, 0.51).passed
-    assert point_estimate_decision(summary, 0.5).describe().startswith("point-estimate pass")
 
 
 def strong_and_random():

@@ -4,7 +4,8 @@ Checks: games, shards, candidates, the evaluation in progress, the gate's statis
 ratings, the current model (an older revision read late is ignored), promotions and
 rejections per config; the event log holds promoted/rejected/deferred lines with the id
 to trace; dead letters are counted per original topic; a cluster deferral is logged
-once when it starts and once when it clears; metrics are picked out of a scrape by name
+once when it starts and once when it clears; the report at stop names the current model's
+file and the ``ringrift match`` commands that measure it (fetching it first from S3); metrics are picked out of a scrape by name
 and label; ``/readyz`` answers name the failing checks; the view renders it all.
 """
 
@@ -15,9 +16,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from rich.console import Console
 
 from ringrift.events.envelope import new_event
+from ringrift.events.gen.common.v1 import common_pb2
 from ringrift.events.gen.model.v1 import model_pb2
 from ringrift.events.gen.ops.v1 import ops_pb2
 from ringrift.pipeline.probe import Metrics, _failing_checks
+from ringrift.pipeline.report import measure_lines
 from ringrift.pipeline.state import PipelineState
 from ringrift.pipeline.tail import DeadLetterSeen
 from ringrift.pipeline.view import gate_text, log_line
@@ -131,3 +134,25 @@ def test_the_view_renders_the_state() -> None:
     assert "square8_2p" in screen and "rr-candidate-1" in screen
     assert "+240 [+180, +300]" in screen  # the current model's rating
     assert "promoted rr-candidate-1 over uniform" in screen
+
+
+def test_the_report_at_stop_says_how_to_measure_the_current_model() -> None:
+    state = fed_state()
+    assert measure_lines(state) == []  # the recorded current model names no weights
+    sha = "ab" * 32
+
+    def current(uri: str, revision: int) -> None:
+        state.apply(new_event(model_pb2.CurrentModel(
+            config_key=CONFIG, model_id=f"rr-{revision}", revision=revision,
+            weights=common_pb2.ArtifactRef(uri=uri, sha256=sha)),
+            config_key=CONFIG, producer="promoter"))
+
+    current(f"file:///srv/var/artifacts/sha256/ab/{sha}", 2)
+    assert measure_lines(state) == [
+        f"{CONFIG}: current model rr-2 (revision 2); measure it with",
+        f"  ringrift match /srv/var/artifacts/sha256/ab/{sha} --opponent random --games 200",
+        f"  ringrift match /srv/var/artifacts/sha256/ab/{sha} --opponent heuristic --games 200"]
+    current(f"s3://bucket/run/sha256/ab/{sha}", 3)
+    assert measure_lines(state)[2] == (
+        f"  ringrift artifacts get s3://bucket/run/sha256/ab/{sha} -o {CONFIG}-current.pt && "
+        f"ringrift match {CONFIG}-current.pt --opponent heuristic --games 200")

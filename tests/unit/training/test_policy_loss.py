@@ -4,7 +4,7 @@
 same. With a softmax over the whole index space instead, a tiny network puts most of its mass
 on illegal indices, and after masking the moves whose logit is easy to raise everywhere (the
 global slots: ``skip_capture``, ``skip_territory_processing``...) come out far above their
-target; in ``ringrift loop`` the policy-only player then skipped captures and lost to the
+target; in the single-process loop the pipeline replaced, the policy-only player then skipped captures and lost to the
 random player. Checks: the loss ignores logits outside the legal moves and equals the
 cross-entropy of the masked softmax; and a tiny network trained on real positions whose target
 gives ``skip_capture`` a small share ends with a masked prior for it close to that share.
