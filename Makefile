@@ -11,8 +11,8 @@ ARGS ?=
 .DEFAULT_GOAL := help
 .PHONY: help env lock test test-unit test-integration test-deploy deploy-tools deploy-generate \
         deploy-check lint proto topics kafka-up kafka-down db-up db-down migrate run \
-        bench-events bench-rules bench-learn bench-selfplay-service bench-train bench-gate \
-        bench-exporter bench-pipeline clean
+        bench-events bench-rules bench-learn bench-selfplay-service bench-train bench-trainer \
+        bench-gate bench-exporter bench-pipeline clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ bench-selfplay-service: env ## the selfplay service's positions/s vs bench-learn
 
 bench-train: env ## trainer samples/s and peak RSS over windows of 1x and 10x the size (CPU, square8; BENCH_ARGS=...)
 	$(PY) benchmarks/bench_train.py $(BENCH_ARGS)
+
+bench-trainer: env ## trainer service: trigger latency shard published -> training start p50/p99, preparation (local broker; BENCH_ARGS=--runs N)
+	$(PY) benchmarks/bench_trainer.py $(BENCH_ARGS)
 
 bench-gate: env ## the promotion gate's pass probability and games to a decision per Elo, simulated (BENCH_ARGS=...)
 	$(PY) benchmarks/bench_gate.py $(BENCH_ARGS)

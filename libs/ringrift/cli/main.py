@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ringrift.deploy.cli",
     "services.exporter.cli",
     "services.promoter.cli",
+    "services.trainer.cli",
 )
 
 

@@ -155,6 +155,10 @@ class Dispatcher:
         metrics.DEAD_LETTERED.labels(item.topic.name, self.group).inc()
         metrics.EVENTS_CONSUMED.labels(item.topic.name, self.group).inc()
         self._store({item.key: item.record.offset() + 1})
+        if part.state in (RETRY, OUTAGE):
+            # What the partition waited on left with the letter: it must not stay paused
+            # when no record is queued behind it (the next one arrives later).
+            part.recover()
         log.error("dead-lettered record to %s: %s", item.topic.dlq_name, describe(error),
                   extra=context(self.group, item))
         return True
