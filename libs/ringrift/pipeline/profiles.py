@@ -16,9 +16,11 @@ does not know stops it at start instead of being ignored).
   would eat the self-play). One torch thread per process: two threads per process on two
   busy cores spin against each other.
 * ``tiny``: a plumbing run for tests: tiny network, 2 simulations, shards of ~300
-  samples, a candidate per ~300 new samples over a window of at least 1,200 (so every
-  shard since the last candidate is in the next one's window), an 8-game gate that
-  passes when inconclusive, so that two promotions take a few minutes.
+  samples, a candidate per ~600 new samples over a window of at least 1,200 (so every
+  shard since the last candidate is in the next one's window), a 4-game gate that
+  passes when inconclusive, so that two promotions take a few minutes. Evaluation is
+  the slow stage (a 4-game gate takes longer than self-play needs for 600 samples):
+  fewer, cheaper candidates keep the backlog a test waits on short.
 
 ``--set SERVICE.FIELD=VALUE`` on ``ringrift up`` overrides one setting; see
 :func:`override_flags`.
@@ -58,11 +60,11 @@ TINY = Profile("tiny", "tests: tiny network and budgets, two promotions in minut
                  "--max-moves", "400",
                  "--torch-threads", "1"),
     "exporter": ("--shard-samples", "300", "--max-delay-s", "30", "--build-step-s", "0.2"),
-    "trainer": ("--samples-per-candidate", "300", "--window-min-rows", "1200",
+    "trainer": ("--samples-per-candidate", "600", "--window-min-rows", "1200",
                 "--train-samples", "256", "--batch-size", "32", "--min-batch-size", "16",
                 "--preset", "tiny", "--checkpoint-every", "4", "--torch-threads", "1"),
     "evaluator": ("--simulations", "2", "--threads", "1", "--concurrency", "8",
-                  "--max-moves", "400", "--gate-batch-games", "4", "--gate-max-games", "8",
+                  "--max-moves", "400", "--gate-batch-games", "4", "--gate-max-games", "4",
                   "--gate-promote-inconclusive", "--baseline-games", "2",
                   "--baselines-every", "1000", "--decision-wait-s", "30"),
 })

@@ -98,21 +98,26 @@ def current_is_last_promotion(lifecycle: list[Recorded], current: list[Recorded]
 
 
 def games_follow_promotions(games: list[Recorded], current: list[Recorded],
-                            slack: timedelta) -> list[str]:
+                            slack: timedelta, must_have_played: list[str]) -> list[str]:
     """Games that started more than ``slack`` after a model became current (and before the
-    next change) were played by it in every seat; each promoted model played a game."""
+    next change) were played by it in every seat, and there were such games; each model of
+    ``must_have_played`` played a game. (Models promoted after self-play stopped have no
+    games, hence the explicit list.)"""
     changes = sorted((r.event.produced_at, r.event.payload.model_id) for r in current)
-    problems = []
+    problems, checked = [], 0
     for index, (since, model) in enumerate(changes):
         until = changes[index + 1][0] if index + 1 < len(changes) else None
         played = [r.event.payload for r in games if _started(r) > since + slack
                   and (until is None or _started(r) < until)]
+        checked += len(played)
         wrong = [game.game_id for game in played if set(game.seat_model_ids) != {model}]
         if wrong:
             problems.append(f"{len(wrong)} games started after {model} became current name "
                             f"other models, e.g. {wrong[:3]}")
-        if not any(model in r.event.payload.seat_model_ids for r in games):
-            problems.append(f"no game was played with {model}")
+    if changes and not checked:
+        problems.append(f"no game started more than {slack} after any promotion")
+    problems += [f"no game was played with {model}" for model in must_have_played
+                 if not any(model in r.event.payload.seat_model_ids for r in games)]
     return problems
 
 

@@ -35,6 +35,7 @@ from ringrift.events.topics import (
 from ringrift.pipeline.bootstrap import namespaced
 from ringrift.pipeline.history import History, read_history
 from ringrift.pipeline.processes import pipeline_processes
+from ringrift.pipeline.profiles import profile
 from ringrift.pipeline.run import Pipeline
 from ringrift.pipeline.settings import UpSettings
 from ringrift.pipeline.supervisor import FAILED, STOPPED
@@ -44,7 +45,8 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
 TRAINER_ABSENT = not (ROOT / "services" / "trainer" / "main.py").is_file()
 CONFIG = "square8_2p"
-SAMPLES_PER_CANDIDATE = 300  # the tiny profile's
+TRAINER_FLAGS = profile("tiny").for_process("trainer")
+SAMPLES_PER_CANDIDATE = int(TRAINER_FLAGS[TRAINER_FLAGS.index("--samples-per-candidate") + 1])
 QUICK = {"RINGRIFT_KAFKA_SESSION_TIMEOUT_MS": "6000",
          "RINGRIFT_KAFKA_RETRY_BACKOFF_INITIAL_S": "0.05",
          "RINGRIFT_KAFKA_RETRY_BACKOFF_MAX_S": "0.5"}
@@ -82,7 +84,8 @@ def test_two_promotions_through_the_services(kafka_bootstrap: str, tmp_path: Pat
     assert audit.one_decision_per_candidate(of(CANDIDATE_READY), of(MODEL_LIFECYCLE),
                                             states) == []
     assert audit.current_is_last_promotion(of(MODEL_LIFECYCLE), of(MODEL_CURRENT)) == []
-    assert audit.games_follow_promotions(games, of(MODEL_CURRENT), timedelta(seconds=10)) == []
+    assert audit.games_follow_promotions(games, of(MODEL_CURRENT), timedelta(seconds=10),
+                                         [second]) == []
     assert dead_letters(settings) == {}
     assert pending == 0
     for status in pipeline.supervisor.status():

@@ -1,0 +1,80 @@
+"""The end-to-end test's checks (``tests/integration/pipeline/audit.py``) on a recorded run.
+
+Each check passes on the recorded chain of :mod:`tests.unit.pipeline.chain` and names the
+fault on a copy with one thing broken: a game in no shard or in two, a shard trained on by
+no candidate, a candidate decided twice or never or left undecided in the registry,
+``model.current`` other than the last promotion, a game after a promotion played by the
+old model, a model that must have played and did not, and a run where no game followed
+any promotion.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ringrift.events.envelope import follow_up
+from ringrift.events.gen.model.v1 import model_pb2
+from tests.integration.pipeline import audit
+from tests.unit.pipeline.chain import CONFIG, MODEL, chain, game, recorded, shard, stamped
+
+SLACK = timedelta(seconds=10)
+
+
+def test_every_game_in_exactly_one_shard() -> None:
+    stages = chain()
+    games, shards = recorded(stages["games"][:5]), recorded(stages["shards"])
+    assert audit.games_in_exactly_one_shard(games, shards) == []
+    assert audit.games_in_exactly_one_shard(recorded(stages["games"][:6]), shards) == [
+        "game g6 is in 0 shards"]
+    overlapping = recorded([*stages["shards"], shard("s-3", "g3", "g4", 2, 6)])
+    assert audit.games_in_exactly_one_shard(games, overlapping) == [
+        "game g3 is in 2 shards", "game g4 is in 2 shards"]
+
+
+def test_every_shard_trained_on() -> None:
+    stages = chain()
+    shards, candidates = recorded(stages["shards"]), recorded(stages["candidates"])
+    assert audit.shards_trained_on(shards, candidates, 100) == []
+    only_newest = recorded([stamped(follow_up(stages["shards"][1], model_pb2.CandidateReady(
+        model_id=MODEL, config_key=CONFIG, shard_ids=["s-2"]), producer="trainer"), 10)])
+    assert audit.shards_trained_on(shards, only_newest, 100) == [
+        "shard s-1 was never trained on, though later shards were"]
+    assert audit.shards_trained_on(shards, [], 300) == []  # 200 samples: too few for a run
+    assert audit.shards_trained_on(shards, [], 200) == [
+        "200 samples in untrained shards, at least the 200 that start a run"]
+
+
+def test_one_decision_per_candidate() -> None:
+    stages = chain()
+    candidates, lifecycle = recorded(stages["candidates"]), recorded(stages["lifecycle"])
+    assert audit.one_decision_per_candidate(candidates, lifecycle, {MODEL: "promoted"}) == []
+    assert audit.one_decision_per_candidate(candidates, [], {MODEL: "promoted"}) == [
+        f"candidate {MODEL}: decisions none, not exactly one"]
+    twice = recorded(stages["lifecycle"] * 2)
+    assert audit.one_decision_per_candidate(candidates, twice, {MODEL: "promoted"}) == [
+        f"candidate {MODEL}: decisions ['PROMOTED', 'PROMOTED'], not exactly one"]
+    assert audit.one_decision_per_candidate(candidates, lifecycle, {MODEL: "evaluating"}) == [
+        f"candidate {MODEL}: the promoter's registry says 'evaluating'"]
+
+
+def test_current_is_the_last_promotion() -> None:
+    stages = chain()
+    lifecycle, current = recorded(stages["lifecycle"]), recorded(stages["current"])
+    assert audit.current_is_last_promotion(lifecycle, current) == []
+    assert audit.current_is_last_promotion(lifecycle, []) == ["model.current is empty"]
+    assert audit.current_is_last_promotion(recorded(stages["lifecycle"] * 2), current) == [
+        "model.current revision 1 after 2 promotions"]
+
+
+def test_games_after_a_promotion_play_the_new_model() -> None:
+    current = recorded(chain()["current"])  # MODEL current at 20.5 s
+    # The chain's games last 30 s: one that ends at 70 s started at 40 s, after the slack.
+    after = [game("g8", 70, MODEL), game("g9", 71, MODEL)]
+    assert audit.games_follow_promotions(recorded(after), current, SLACK, [MODEL]) == []
+    stale = [*after, game("g10", 72)]
+    assert audit.games_follow_promotions(recorded(stale), current, SLACK, [MODEL]) == [
+        f"1 games started after {MODEL} became current name other models, e.g. ['g10']"]
+    before = recorded(chain()["games"][:5])  # all started before the promotion
+    assert audit.games_follow_promotions(before, current, SLACK, [MODEL]) == [
+        "no game started more than 0:00:10 after any promotion",
+        f"no game was played with {MODEL}"]
