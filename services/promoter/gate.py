@@ -110,7 +110,13 @@ def catch_up(session: Session, config: ConfigState, model: Model,
         .order_by(Evaluation.completed_at.is_(None), Evaluation.completed_at)).all()
     outputs: list[Output] = []
     for evaluation in waiting:  # completed first: the first decides, later ones are ignored
-        if evaluation.completed_at is not None:
+        if evaluation.config_key != model.config_key:
+            # Its event could not be checked against the model before the model existed.
+            _settle(session, evaluation, "ignored", f"evaluation {evaluation.evaluation_id} "
+                    f"named {evaluation.config_key}, but model {model.model_id} was "
+                    f"registered for {model.config_key}")
+            log.warning("%s", evaluation.decision_reason)
+        elif evaluation.completed_at is not None:
             if evaluation.elo is not None and model.rating is None:
                 _rate(model, evaluation.elo, evaluation.elo_lower, evaluation.elo_upper,
                       evaluation.elo_confidence, evaluation.completed_at)

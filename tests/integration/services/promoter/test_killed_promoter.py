@@ -3,18 +3,21 @@
 A chain of candidates and gate results (two of every three pass against the model current
 then, the third fails) arrives in three waves; in each the process is killed as soon as
 it has committed its first decision of the wave (the rest of the wave in hand, events in
-the outbox not yet published), and started again for the next. Checks: every model is decided exactly
-once (no double promotion, no lost decision); the registry ends at the expected current
-model and revision; ``model.current`` holds revisions 1..n, one event each (the relay may
-send an event twice after a kill, always with the same id), its last value is the
-registry's; the lifecycle topic holds one PROMOTED per promoted model and one REJECTED
-per rejected one.
+the outbox not yet published), and started again for the next; then a person promotes a
+rejected model over REST and the process is killed as soon as the answer is sent.
+Checks: the gate decides every model exactly once (no double promotion, no lost
+decision); the registry ends at the expected current model and revision; ``model.current``
+holds revisions 1..n, one event each (the relay may send an event twice after a kill,
+always with the same id), its last value is the registry's; the lifecycle topic holds one
+PROMOTED per promotion and one REJECTED per rejected model; the manual promotion is
+published after the restart, with its actor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -80,28 +83,40 @@ def test_killed_mid_decision_then_restarted_decides_each_model_once(
         service = support.start(env, database_url=url)
         service.wait_for("/readyz", 200)  # its relay publishes what the killed ones left
         wait_until(lambda: decided() == MODELS, 300, "every model decided")
-        assert current(engine) == (model_id(passed[-1]), len(passed))
-        expected = {model_id(name): "superseded" for name in passed[:-1]}
-        expected |= {model_id(name): "rejected" for name in failed}
-        assert states(engine) == expected | {model_id(passed[-1]): "promoted"}
+        # A person overrules the gate; the process dies as soon as the answer is sent.
+        token = support.token(url, "alice", "operator")
+        answer = httpx.post(f"http://127.0.0.1:{service.port()}/api/v1/models/"
+                            f"{model_id(failed[0])}/promote", json={"reason": "override"},
+                            headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        service.process.kill()
+        service.wait()
+        assert answer.status_code == 200, answer.text
+        promoted = [*passed, failed[0]]
+        service = support.start(env, database_url=url)
+        service.wait_for("/readyz", 200)
+        assert current(engine) == (model_id(failed[0]), len(promoted))
+        expected = {model_id(name): "superseded" for name in passed}
+        expected |= {model_id(name): "rejected" for name in failed[1:]}
+        assert states(engine) == expected | {model_id(failed[0]): "promoted"}
         with session_scope(engine, read_only=True) as session:
             per_model = session.execute(select(Transition.model_id, func.count()).where(
                 Transition.to_state.in_(("promoted", "rejected"))).group_by(
                 Transition.model_id)).all()
-        assert sorted(count for _, count in per_model) == [1] * MODELS
+        assert sorted(count for _, count in per_model) == [1] * (MODELS - 1) + [2]
 
-        currents = unique(env.read(MODEL_CURRENT, len(passed), timeout=180))
+        currents = unique(env.read(MODEL_CURRENT, len(promoted), timeout=180))
         assert [(e.payload.model_id, e.payload.revision) for e in currents] == [
-            (model_id(name), revision) for revision, name in enumerate(passed, start=1)]
-        changes = unique(env.read(MODEL_LIFECYCLE, 2 * len(passed) - 1 + len(failed),
+            (model_id(name), revision) for revision, name in enumerate(promoted, start=1)]
+        changes = unique(env.read(MODEL_LIFECYCLE, 2 * len(promoted) - 1 + len(failed),
                                   timeout=180))
         by_kind: dict[int, list[str]] = {}
         for event in changes:
             by_kind.setdefault(event.payload.transition, []).append(event.payload.model_id)
-        assert by_kind[ModelLifecycleChanged.PROMOTED] == [model_id(n) for n in passed]
+        assert by_kind[ModelLifecycleChanged.PROMOTED] == [model_id(n) for n in promoted]
         assert sorted(by_kind[ModelLifecycleChanged.REJECTED]) == sorted(
             model_id(n) for n in failed)
-        assert by_kind[ModelLifecycleChanged.SUPERSEDED] == [model_id(n) for n in passed[:-1]]
+        assert by_kind[ModelLifecycleChanged.SUPERSEDED] == [model_id(n) for n in passed]
+        assert changes[-1].payload.actor == "alice"
         service.terminate()
         assert service.wait() == 0
     finally:

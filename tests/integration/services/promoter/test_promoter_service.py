@@ -7,7 +7,8 @@ lifecycle events (PROMOTED, SUPERSEDED) and current models whose revision grows;
 change the registry, the rollback is published with the operator's name as actor;
 ``/metrics`` counts promotions and rollbacks per config; ``/readyz`` is ready;
 malformed events (bytes that are no envelope, a wrong config, weights that are not in
-the store) are dead-lettered with their reason while the service goes on; a provisioned
+the store, a result without its gate decision, a start that names another config's
+model) are dead-lettered with their reason while the service goes on; a provisioned
 API token works at once.
 """
 
@@ -23,11 +24,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from ringrift.events import deadletter, replay
 from ringrift.events.gen.model.v1.model_pb2 import ModelLifecycleChanged
 from ringrift.events.producer import EventProducer, RawRecord
-from ringrift.events.topics import CANDIDATE_READY, EVALUATION_COMPLETED
+from ringrift.events.topics import CANDIDATE_READY, EVALUATION_COMPLETED, EVALUATION_STARTED
 from tests.fixtures.services import ServiceEnv
 from tests.integration.events.support import wait_until
 from tests.integration.services.promoter import support
-from tests.utils.promoter import candidate, evaluation, model_id
+from tests.utils.promoter import candidate, evaluation, model_id, started
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 PROMOTED, SUPERSEDED, ROLLED_BACK = (ModelLifecycleChanged.PROMOTED,
@@ -100,15 +101,25 @@ def test_malformed_events_are_dead_lettered_and_the_service_goes_on(
     env.publish(CANDIDATE_READY, [candidate(store, "x", config="chess_2p",
                                             envelope_config="square8_2p"),
                                   candidate(None, "y"), candidate(store, "a")])
-    env.publish(EVALUATION_COMPLETED, [evaluation("e1", "a", passed=True)])
+    no_gate = evaluation("e0", "a", passed=True)
+    no_gate.payload.ClearField("gate")
+    env.publish(EVALUATION_COMPLETED, [no_gate, evaluation("e1", "a", passed=True)])
     service = support.start(env)
     assert support.currents(env, 1) == [(model_id("a"), 1)]
-    wait_until(lambda: len(replay.list_dead_letters(env.kafka, topic.name)) == 3, 120,
-               "three dead letters")
-    reasons = [letter.context[deadletter.ERROR_MESSAGE]
-               for letter in replay.list_dead_letters(env.kafka, topic.name)]
-    for expected in ("no artifact at", "not one of", "not a ringrift.events.v1.Envelope"):
-        assert sum(expected in reason for reason in reasons) == 1, (expected, reasons)
+    # Only once "a" is registered can a start naming another config be checked against it.
+    env.publish(EVALUATION_STARTED, [started("e9", "a", config="hex8_2p")])
+    expected = {CANDIDATE_READY: ("no artifact at", "not one of",
+                                  "not a ringrift.events.v1.Envelope"),
+                EVALUATION_COMPLETED: ("has no gate decision",),
+                EVALUATION_STARTED: ("registered for square8_2p",)}
+    for spec, texts in expected.items():
+        name = env.topic(spec).name
+        wait_until(lambda name=name, texts=texts: len(replay.list_dead_letters(
+            env.kafka, name)) == len(texts), 120, f"dead letters of {name}")
+        reasons = [letter.context[deadletter.ERROR_MESSAGE]
+                   for letter in replay.list_dead_letters(env.kafka, name)]
+        for text in texts:
+            assert sum(text in reason for reason in reasons) == 1, (text, reasons)
     assert service.process.poll() is None
     service.terminate()
     assert service.wait() == 0

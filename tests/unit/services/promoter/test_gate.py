@@ -3,7 +3,8 @@
 Checks: a start moves a candidate to evaluating (the evaluator is the actor) and a later
 result decides it; a start before its candidate takes effect at registration; a start that
 arrives after its result changes nothing; a second start of an evaluating model changes
-nothing; a start naming another config's model is poison; every completed evaluation
+nothing; a start naming another config's model is poison (and one that arrived before
+its model is ignored at registration, as is such a result); every completed evaluation
 gives the registered models the match log's ratings, and an older result that arrives
 late does not overwrite newer ones; an evaluator that does not name the gate's opponent
 in the gate decision is read from its first per-opponent result.
@@ -67,6 +68,19 @@ def test_a_start_for_another_config_s_model_is_poison(engine: Engine,
             session_scope(engine) as session:
         Promoter()(started("e1", "a", config="hex8_2p"), session)
     assert states(engine) == {model_id("a"): "candidate"}
+
+
+def test_an_early_evaluation_for_another_config_is_ignored_at_registration(
+        engine: Engine, store: DirectoryArtifactStore) -> None:
+    handle(engine, started("e1", "a", config="hex8_2p"),
+           evaluation("e2", "a", passed=True, config="hex8_2p"), candidate(store, "a"))
+    assert states(engine) == {model_id("a"): "candidate"}
+    assert current(engine) == (None, 0)
+    with session_scope(engine, read_only=True) as session:
+        for evaluation_id in ("e1", "e2"):
+            row = session.get(Evaluation, evaluation_id)
+            assert row.decision == "ignored"
+            assert "registered for square8_2p" in row.decision_reason
 
 
 def ratings(engine: Engine) -> dict[str, float | None]:
