@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -56,7 +57,8 @@ from ringrift.selfplay import SelfPlaySettings, play_games
 from ringrift.storage import migrations
 from ringrift.storage.artifacts import DirectoryArtifactStore
 
-_STOP_LINE = re.compile(r"(\d+) positions in ([\d.]+) s of play = ([\d.]+) positions/s")
+_STOP_LINE = re.compile(r"(\d+) positions in ([\d.]+) s of play = ([\d.]+) positions/s "
+                        r"\(([\d.]+) CPU s")
 
 
 @contextmanager
@@ -69,20 +71,22 @@ def broker(workdir: Path) -> Iterator[str]:
 
 
 def library_round(args: argparse.Namespace, checkpoint: Path, config: GameConfig
-                  ) -> tuple[int, float]:
+                  ) -> tuple[int, float, float]:
     import torch
 
     torch.set_num_threads(1)
     model = load_for_play(checkpoint, config=config, device=args.device)
     settings = SelfPlaySettings(GumbelConfig(simulations=args.simulations),
                                 concurrency=args.concurrency, max_moves=args.max_moves)
+    cpu = time.process_time()
     batch = play_games(lambda: initial_state(config, pie_rule=False), engine_rules(),
                        model.evaluator, args.games, settings, seed=args.seed)
-    return batch.positions, batch.positions / batch.seconds
+    cpu = time.process_time() - cpu
+    return batch.positions, batch.positions / batch.seconds, batch.positions / cpu
 
 
 def service_round(args: argparse.Namespace, workdir: Path, kafka: KafkaSettings,
-                  namespace: str, index: int) -> tuple[int, float]:
+                  namespace: str, index: int) -> tuple[int, float, float]:
     url = f"sqlite:///{workdir / f'selfplay-{index}.db'}"
     migrations.upgrade_to_head(url, "selfplay")
     env = os.environ | {
@@ -101,7 +105,8 @@ def service_round(args: argparse.Namespace, workdir: Path, kafka: KafkaSettings,
     if done.returncode != 0 or not found:
         raise SystemExit(f"the service failed (exit {done.returncode}):\n"
                          f"{(done.stdout + done.stderr)[-3000:]}")
-    return int(found.group(1)), float(found.group(3))
+    positions = int(found.group(1))
+    return positions, float(found.group(3)), positions / float(found.group(4))
 
 
 def promote(kafka: KafkaSettings, namespace: str, checkpoint: Path, store: Path,
@@ -124,8 +129,6 @@ def promotion_wait(ends: list[float], total: float) -> float:
 
 
 def rolling_vs_batches(args: argparse.Namespace, checkpoint: Path, config: GameConfig) -> None:
-    import time
-
     import numpy as np
     import torch
 
@@ -147,7 +150,7 @@ def rolling_vs_batches(args: argparse.Namespace, checkpoint: Path, config: GameC
     results = {}
     for mode in ("rolling", "batches"):
         ends: list[float] = []
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
 
         def done(_index: int, _game: object, ends: list[float] = ends,
                  started: float = started) -> None:
@@ -163,13 +166,14 @@ def rolling_vs_batches(args: argparse.Namespace, checkpoint: Path, config: GameC
                                      concurrency=args.concurrency)
                 positions += sum(len(g.moves) for g in games)
                 ends.append(time.perf_counter() - started)  # new games start only here
-        seconds = time.perf_counter() - started
-        results[mode] = (positions / seconds, promotion_wait(ends, seconds), seconds)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        results[mode] = (positions, positions / seconds, positions / cpu,
+                         promotion_wait(ends, seconds))
     print(f"rolling pool vs whole batches ({total} games, {args.concurrency} in flight, "
           f"{args.batches} batches of {args.games}):")
-    for mode, (rate, wait, seconds) in results.items():
-        print(f"  {mode:8s} {rate:8.1f} positions/s  {seconds:7.1f} s  a promotion waits "
-              f"{wait:6.1f} s on average for its first game")
+    for mode, (positions, rate, per_cpu, wait) in results.items():
+        print(f"  {mode:8s} {positions} positions, {rate:6.1f} positions/s, {per_cpu:6.1f} per "
+              f"CPU s; a promotion waits {wait:6.1f} s on average for its first game")
 
 
 def main() -> None:
@@ -201,18 +205,24 @@ def main() -> None:
         for index in range(args.rounds):
             library.append(library_round(args, checkpoint, config))
             service.append(service_round(args, workdir, kafka, namespace, index))
-            print(f"round {index + 1}: library {library[-1][1]:.1f} positions/s, service "
-                  f"{service[-1][1]:.1f} positions/s ({library[-1][0]} / {service[-1][0]} "
-                  f"positions)", flush=True)
-    lib = statistics.median(rate for _, rate in library)
-    svc = statistics.median(rate for _, rate in service)
-    same = {p for p, _ in library} == {p for p, _ in service}
+            print(f"round {index + 1}: library {library[-1][1]:.1f} positions/s "
+                  f"({library[-1][2]:.1f} per CPU s), service {service[-1][1]:.1f} positions/s "
+                  f"({service[-1][2]:.1f} per CPU s); {library[-1][0]} / {service[-1][0]} "
+                  "positions", flush=True)
+    lib = statistics.median(rate for _, rate, _ in library)
+    svc = statistics.median(rate for _, rate, _ in service)
+    lib_cpu = statistics.median(rate for _, _, rate in library)
+    svc_cpu = statistics.median(rate for _, _, rate in service)
+    same = {p for p, _, _ in library} == {p for p, _, _ in service}
     print(f"selfplay {config.key}: preset {args.preset}, {args.simulations} simulations, "
           f"{args.games} games, {args.concurrency} in lockstep, 1 torch thread")
-    print(f"  library (play_games)   {lib:.1f} positions/s (median of {args.rounds})")
-    print(f"  service (bounded run)  {svc:.1f} positions/s (median of {args.rounds})")
-    print(f"  service cost           {100 * (1 - svc / lib):+.1f}%"
-          f"   same games played: {'yes' if same else 'NO'}")
+    print(f"  library (play_games)   {lib:.1f} positions/s, {lib_cpu:.1f} per CPU s "
+          f"(medians of {args.rounds})")
+    print(f"  service (bounded run)  {svc:.1f} positions/s, {svc_cpu:.1f} per CPU s "
+          f"(the whole process: relay, table readers, HTTP included)")
+    print(f"  service cost           {100 * (1 - svc / lib):+.1f}% wall, "
+          f"{100 * (1 - svc_cpu / lib_cpu):+.1f}% CPU   same games played: "
+          f"{'yes' if same else 'NO'}")
     print(f"  load average           {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.batches:
         with tempfile.TemporaryDirectory(prefix="bench-selfplay-") as tmp:

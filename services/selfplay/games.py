@@ -21,6 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ringrift.configs import GameConfig
 from ringrift.errors import RetryableError
 from ringrift.events.gen.ops.v1.ops_pb2 import CurriculumWeights
+from ringrift.game import initial_state
 from ringrift.search import GameRules, GumbelConfig, LockstepPool, engine_rules
 from ringrift.selfplay import SelfPlayGame, SelfPlaySettings, game_task
 from ringrift.service.cluster import SELFPLAY, ClusterView
@@ -104,6 +106,7 @@ class GameLoop:
         self.unpublished: list[FinishedGame] = []
         self.started = self.published = self.positions = 0
         self._first_tick: float | None = None
+        self._first_tick_cpu = 0.0
         self.paused: str | None = None
         self._recent: deque[tuple[float, str, int]] = deque()
         self._born = self._paused_since = time.monotonic()
@@ -121,7 +124,7 @@ class GameLoop:
         started = self._fill(self.settings.concurrency)
         calls, positions = self.pool.evaluator_calls, self.pool.positions_evaluated
         if self._first_tick is None:
-            self._first_tick = time.monotonic()
+            self._first_tick, self._first_tick_cpu = time.monotonic(), time.process_time()
         finished = self.pool.step()
         if self.pool.evaluator_calls > calls:
             mean = (self.pool.positions_evaluated - positions) / (self.pool.evaluator_calls - calls)
@@ -138,9 +141,11 @@ class GameLoop:
             self._publish(context)
         if self._budget_spent() and not self.in_flight and not self.unpublished:
             seconds = time.monotonic() - (self._first_tick or time.monotonic())
+            cpu = time.process_time() - self._first_tick_cpu
             log.info("published %d game(s) (--max-games): stopping; %d positions in %.1f s of "
-                     "play = %.1f positions/s", self.published, self.positions, seconds,
-                     self.positions / max(seconds, 1e-9))
+                     "play = %.1f positions/s (%.1f CPU s in the process = %.1f positions per "
+                     "CPU s)", self.published, self.positions, seconds,
+                     self.positions / max(seconds, 1e-9), cpu, self.positions / max(cpu, 1e-9))
             context.stop()
         return started + len(finished) + (1 if len(self.pool) else 0)
 
@@ -158,9 +163,9 @@ class GameLoop:
             self.in_flight[key] = GameStart(config_key,
                                             (slot.model.model_id,) * config.num_players,
                                             time.monotonic())
-            self.pool.add(key, game_task(lambda c=config: _initial_state(c), self.rules,
-                                         slot.model.evaluator, self.search, rng,
-                                         f"{self.replica_id}-unpublished-{key}"))
+            new_game = partial(initial_state, config, pie_rule=False)
+            self.pool.add(key, game_task(new_game, self.rules, slot.model.evaluator,
+                                         self.search, rng, f"{self.replica_id}-unpublished-{key}"))
             self.started += 1
             started += 1
         return started
@@ -223,8 +228,3 @@ class GameLoop:
         for config_key, age in self.slots.model_ages().items():
             MODEL_AGE.labels(config_key).set(age)
 
-
-def _initial_state(config: GameConfig):  # noqa: ANN202 - the engine's GameState
-    from ringrift.game import initial_state
-
-    return initial_state(config, pie_rule=False)

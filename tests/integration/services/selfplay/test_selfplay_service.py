@@ -4,7 +4,8 @@ broker and real HTTP, on a tiny budget (2 simulations, short move caps, a tiny n
 Checks: a bounded run publishes exactly ``--max-games`` decodable games, with the seats'
 model ids, and exits 0; ``/readyz`` stays 503 until the table
 readers caught up (a table topic missing: no game is played) and turns 200 after;
-``/metrics`` shows games, positions and the lockstep batch; a model promoted mid-run (a tiny
+``/healthz`` answers 200 meanwhile; ``/metrics`` shows games, positions, their rates, the
+model's age and the lockstep batch; a model promoted mid-run (a tiny
 checkpoint in the artifact store) plays the games that start after it; curriculum weight 0
 for a config gives it no games; a cluster status that defers self-play pauses it (no games,
 the pause in /metrics) until it clears; garbage and a corrupt model on the tables are skipped
@@ -168,6 +169,7 @@ def test_ready_only_after_the_tables_caught_up(bare_service_env: ServiceEnv) -> 
     service = start(env, "--max-games", "2", "--concurrency", "2")
     waiting = service.wait_for("/readyz", 503).json()["checks"]
     assert "does not exist" in waiting["tables"], waiting
+    assert service.get("/healthz").status_code == 200
     assert env.read(GAME_COMPLETED, 0, timeout=5, settle_s=3) == []  # nothing played yet
     env.create([CLUSTER_STATUS])
     ready = service.wait_for("/readyz", 200).json()["checks"]
@@ -189,9 +191,14 @@ def test_a_model_promoted_mid_run_plays_the_next_games(service_env: ServiceEnv) 
         games.until(lambda events: sum(tuple(e.payload.seat_model_ids) == played
                                        for e in events) >= 3)
         assert "new games play model" in service.log()
-        age = metrics(service)[("ringrift_selfplay_model_age_seconds",
-                                (("config", "square8_2p"),))]
-        assert 0 <= age < 3600
+        scraped = metrics(service)
+        square8 = (("config", "square8_2p"),)
+        assert 0 <= scraped[("ringrift_selfplay_model_age_seconds", square8)] < 3600
+        assert scraped[("ringrift_selfplay_games_total", square8)] >= 4
+        assert scraped[("ringrift_selfplay_positions_total", square8)] >= 4
+        assert scraped[("ringrift_selfplay_positions_per_second", square8)] > 0
+        assert scraped[("ringrift_selfplay_lockstep_batch_positions_count", ())] > 0
+        assert scraped[("ringrift_selfplay_paused_seconds", ())] == 0
         service.terminate()
         assert service.wait() == 0, service.log()
         events = games.until(lambda events: True)
