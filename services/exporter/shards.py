@@ -13,7 +13,7 @@ Self-play games and imported ones go through the same four steps:
    content-addressed), never a shard that is committed but missing.
 4. :func:`commit`: in ONE transaction, the shard row, every game of the window marked with
    the shard's id (guarded: only games still pending, so a window another writer took in
-   the meantime rolls back), the rejected games, the queue's counts and the ``ShardWritten``
+   the meantime rolls back), the rejected games, the queue's totals and the ``ShardWritten``
    output for the outbox. So a game is in exactly one shard, ever.
 """
 
