@@ -224,7 +224,8 @@ class EvaluationJob:
                 started = EvaluationStarted(
                     evaluation_id=row.evaluation_id, model_id=row.model_id,
                     config_key=row.config_key, opponent_model_id=row.opponent_model_id,
-                    max_games=GateSettings(**chosen.plan["gate"]).max_games,
+                    max_games=GateSettings(**chosen.plan["gate"]).plan(
+                        GameConfig.parse(row.config_key).num_players, 0).max_games,
                     baselines=row.baselines)
                 self.enqueue(session, EVALUATION_STARTED,
                              follow_up(context.event, started, producer=PRODUCER))

@@ -58,6 +58,8 @@ def test_a_much_stronger_candidate_passes_and_the_same_checkpoint_does_not(
     [first] = service_env.read(EVALUATION_COMPLETED, 1, timeout=EVALUATION_TIMEOUT_S)
     result = first.payload
     gate = result.gate
+    print(f"\nstrong vs uniform: {gate.summary}; {result.games_played} games in "
+          f"{result.seconds:.0f} s")  # figures, shown with pytest -s
     assert gate.passed and gate.verdict == "pass", gate.summary
     assert gate.opponent_model_id == "uniform" and gate.statistic >= gate.llr_upper
     assert (gate.elo0, gate.elo1, gate.alpha, gate.beta) == (0, 150, 0.02, 0.05)
@@ -83,6 +85,8 @@ def test_a_much_stronger_candidate_passes_and_the_same_checkpoint_does_not(
     events = service_env.read(EVALUATION_COMPLETED, 2, timeout=EVALUATION_TIMEOUT_S)
     assert len(events) == 2
     second = events[1].payload
+    print(f"same checkpoint: {second.gate.summary}; {second.games_played} games in "
+          f"{second.seconds:.0f} s")
     assert second.gate.opponent_model_id == model_id and not second.gate.passed
     assert second.gate.verdict in ("fail", "inconclusive"), second.gate.summary
     assert [r.role for r in second.results] == ["gate"]  # the 2nd: no baselines due

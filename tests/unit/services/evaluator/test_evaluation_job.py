@@ -221,3 +221,5 @@ def test_a_three_player_evaluation_counts_games_by_rank_score(engine, store, tmp
             MatchGame.opponent_id == "random"))]
     assert sorted(seats) == [0, 1, 2]
     assert {r.player_id for r in result.ratings} == {"random", "heuristic", "uniform", model_id}
+    [started] = [e.payload for e in outbox(engine)]
+    assert started.max_games == gate.max_games == 6
