@@ -2,18 +2,22 @@
 the real broker, SQLite and PostgreSQL, the artifact store.
 
 Checks: ``/readyz`` is 503 while the games topic is missing (the group cannot be assigned)
-and 200 once it consumes; games of two configs become shards, each game in exactly one,
+and 200 once it consumes, ``/healthz`` 200 meanwhile; games of two configs become shards, each game in exactly one,
 announced by ``ShardWritten`` whose artifacts hold exactly those games' samples, with the
 exporter's metrics on ``/metrics``; redelivered and republished games and two SIGKILLs (one
 mid-batch, one while a shard is being built) leave every game in exactly one shard, on both
 database backends; bad games (a malformed envelope, an undecodable record, an unknown config,
 a record that does not replay) are dead-lettered with their reasons while the others are
-sharded by the ``--max-delay`` flush.
+sharded by the ``--max-delay`` flush; two replicas in one group on one PostgreSQL database,
+one of them SIGKILLed mid-stream, still put every game in exactly one shard; ``--help`` lists
+the exporter's settings.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -67,6 +71,7 @@ def test_ready_once_consuming_then_games_become_shards(bare_service_env: Service
     service = env.start("exporter", "--shard-samples", "150", "--max-delay-s", "3")
     waiting = service.wait_for("/readyz", 503).json()["checks"]
     assert waiting["consumer"] != "ok" and waiting["shards"] == "ok", waiting
+    assert service.get("/healthz").status_code == 200
     env.create(TOPICS)
     service.wait_for("/readyz", 200)
 
@@ -175,3 +180,51 @@ def test_bad_games_are_dead_lettered_the_rest_flushed_after_max_delay(
                                                                                  reasons)
     late = [letter for letter in letters if letter.context[ERROR_CLASS].endswith("UnusableGame")]
     assert len(late) == 1 and late[0].context[OFFSET] == "-1" and late[0].value
+
+
+@pytest.mark.postgres
+def test_two_replicas_one_killed_put_every_game_in_exactly_one_shard(
+        service_env: ServiceEnv, postgres_database_factory) -> None:
+    url = postgres_database_factory()
+    migrations.upgrade_to_head(url, "exporter")
+    environment = service_env.env("exporter", RINGRIFT_EXPORTER_DATABASE_URL=url)
+    flags = ("--kafka-batch-size", "4", "--shard-samples", "150", "--max-delay-s", "2",
+             "--build-step-s", "0.05")
+    first, second = (service_env.start("exporter", *flags, "--instance-id", name,
+                                       env=environment) for name in ("replica-a", "replica-b"))
+    for replica in (first, second):
+        replica.wait_for("/readyz", 200, timeout=300)
+    # Two configs on two partitions (0 and 6), so the group can give each replica one.
+    games = self_played(30) + self_played(20, "hex8_2p")
+    events = [game_event(game_completed(g)) for g in games]
+    service_env.publish(GAME_COMPLETED, events + events[::4])  # and redeliveries
+    wait_until(lambda: sum(counts(url).values()) >= 8, 300, "some games stored")
+    first.kill()  # the survivor takes its partitions over once its session expires
+    wait_until(lambda: counts(url) == {GameStatus.SHARDED: len(games)}, 600,
+               "every game in a shard")
+
+    engine = make_engine(url)
+    try:
+        by_shard = games_by_shard(engine)
+    finally:
+        engine.dispose()
+    assert sorted(g for ids in by_shard.values() for g in ids) == sorted(g.game_id for g in games)
+    # The relay is at least once: a kill between the broker's ack and the outbox's mark
+    # sends a ShardWritten again, with the same event id.
+    announced = {e.event_id: e for e in service_env.read(SHARD_WRITTEN, len(by_shard))}
+    assert sorted(e.payload.shard_id for e in announced.values()) == sorted(by_shard)
+    in_artifacts = shard_games(announced.values())
+    assert sorted(g for ids in in_artifacts.values() for g in ids) == sorted(
+        g.game_id for g in games)
+    second.terminate()
+    assert second.wait() == 0, second.log()
+
+
+def test_help_lists_the_settings() -> None:
+    done = subprocess.run([sys.executable, "-m", "ringrift.cli.main", "service", "run",
+                           "exporter", "--help"], capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    for flag in ("--shard-samples", "--max-delay-s", "--build-step-s",
+                 "RINGRIFT_EXPORTER_SHARD_SAMPLES", "--kafka-batch-size"):
+        assert flag in done.stdout, flag
