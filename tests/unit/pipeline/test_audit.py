@@ -3,9 +3,9 @@
 Each check passes on the recorded chain of :mod:`tests.unit.pipeline.chain` and names the
 fault on a copy with one thing broken: a game in no shard or in two, a shard trained on by
 no candidate, a candidate decided twice or never or left undecided in the registry,
-``model.current`` other than the last promotion, a game after a promotion played by the
-old model, a model that must have played and did not, and a run where no game followed
-any promotion.
+``model.current`` other than the last promotion, a game playing a model that was not
+current when it started (a change a moment before its start is allowed), a model that must
+have played and did not, and a run where no game followed any promotion.
 """
 
 from __future__ import annotations
@@ -68,13 +68,19 @@ def test_current_is_the_last_promotion() -> None:
 
 def test_games_after_a_promotion_play_the_new_model() -> None:
     current = recorded(chain()["current"])  # MODEL current at 20.5 s
-    # The chain's games last 30 s: one that ends at 70 s started at 40 s, after the slack.
+    # The chain's games last 30 s: one published at 70 s started at 40 s.
     after = [game("g8", 70, MODEL), game("g9", 71, MODEL)]
     assert audit.games_follow_promotions(recorded(after), current, SLACK, [MODEL]) == []
-    stale = [*after, game("g10", 72)]
+    late = [*after, game("g10", 54)]  # started 3.5 s after the promotion: may play uniform
+    assert audit.games_follow_promotions(recorded(late), current, SLACK, [MODEL]) == []
+    stale = [*after, game("g11", 72)]  # started 21.5 s after it, still uniform
     assert audit.games_follow_promotions(recorded(stale), current, SLACK, [MODEL]) == [
-        f"1 games started after {MODEL} became current name other models, e.g. ['g10']"]
+        "1 games play a model that was not current when they started, e.g. ['g11']"]
+    early = [game("g12", 40, MODEL), *after]  # started at 10 s, before the promotion
+    assert audit.games_follow_promotions(recorded(early), current, SLACK, [MODEL]) == [
+        "1 games play a model that was not current when they started, e.g. ['g12']"]
     before = recorded(chain()["games"][:5])  # all started before the promotion
     assert audit.games_follow_promotions(before, current, SLACK, [MODEL]) == [
-        "no game started more than 0:00:10 after any promotion",
-        f"no game was played with {MODEL}"]
+        "no game started after the first promotion", f"no game was played with {MODEL}"]
+    assert audit.games_follow_promotions(before, [], SLACK, []) == [
+        "no model ever became current"]
