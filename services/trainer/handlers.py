@@ -8,7 +8,8 @@ Two topics arrive here, in the trainer's consumer group:
   then the trigger rule (``trigger.py``) decides whether this shard starts a run: if so the
   run is recorded and a ``train`` job requested, in this same transaction.
 - ``EvaluationCompleted``: the evaluator's decision on one of our candidates, which the
-  feedback rule (``feedback.py``) turns into spent shards when it is a rejection.
+  feedback rule (``feedback.py``) turns into spent shards when it is a rejection; with
+  ``--max-unevaluated`` it may start the run that waited for it (a ``train`` job too).
 
 Anything that can never be handled (an unknown config, disagreeing configs, a missing
 artifact reference, another encoder version) raises :class:`PoisonMessage` with the
@@ -36,7 +37,7 @@ from ringrift.events.jobstore import job_id_for
 from services.trainer import metrics, trigger
 from services.trainer.feedback import record_evaluation
 from services.trainer.settings import CONFIG_KEYS, TrainerSettings
-from services.trainer.tables import Shard, Verdict
+from services.trainer.tables import Run, Shard, Verdict
 
 log = logging.getLogger(__name__)
 TRAIN_JOB = "train"
@@ -58,8 +59,7 @@ class TrainerHandler:
         if isinstance(event.payload, ShardWritten):
             return on_shard(event, session, self.settings, self.current_models)
         if isinstance(event.payload, EvaluationCompleted):
-            on_evaluation(event, session)
-            return []
+            return on_evaluation(event, session, self.settings, self.current_models)
         raise PoisonMessage(f"the trainer does not handle {event.event_type} events")
 
 
@@ -134,47 +134,85 @@ def on_shard(event: Event[ShardWritten], session: Session, settings: TrainerSett
     shard = record_shard(session, event)
     if shard is None:
         return []
-    run, requests = None, []
-    if settings.trains(key) and (
-            trigger.pending_samples(session, key) >= settings.samples_per_candidate):
-        choice = trigger.choose_window(session, key, settings.window_rule())
-        if choice is None:
-            log.info("%s: enough new samples, but the eligible shards hold fewer than %d rows; "
-                     "waiting for more", key, settings.window_min_rows)
-        else:
-            request = JobRequest(TRAIN_JOB)
-            parent = trigger.choose_parent(session, key, settings.start_from,
-                                           current_models(key))
-            run = trigger.new_run(session, run_id=job_id_for(event, request), config_key=key,
-                                  choice=choice, parent=parent, trigger=shard)
-            requests.append(request)
-            log.info("%s: run %d triggered by shard %s: %d shard(s), %d rows (desired %d), "
-                     "parent %s", key, run.number, shard.shard_id, len(choice.shard_ids),
-                     choice.rows, choice.desired_rows, parent.model_id if parent else "none")
+    run = start_if_due(event, session, key, settings, current_models, shard)
     pending = trigger.pending_samples(session, key)
 
     def count() -> None:
         metrics.SHARDS.labels(key).inc()
         metrics.PENDING_SAMPLES.labels(key).set(pending)
-        if run is not None:
-            metrics.WINDOW_ROWS.labels(key).set(run.window_rows)
-            metrics.WINDOW_SHARDS.labels(key).set(len(run.shard_ids))
     metrics.after_commit(session, count)
-    return requests
+    return [] if run is None else [JobRequest(TRAIN_JOB)]
 
 
-def on_evaluation(event: Event[EvaluationCompleted], session: Session) -> None:
-    """Apply the feedback rule to an evaluation of one of our candidates."""
+def start_if_due(event: Event[Any], session: Session, key: str, settings: TrainerSettings,
+                 current_models: CurrentModels, newest: Shard) -> Run | None:
+    """Record the config's next run if it is due now (the trigger rule, ``trigger.py``).
+
+    Args:
+        event: the event being handled (the run's job id derives from it).
+        session: the handler's transaction.
+        key: the config.
+        settings: the trainer's settings.
+        current_models: the current model of a config.
+        newest: the config's newest shard (the run's trigger shard).
+
+    Returns:
+        The run, whose ``train`` job the caller requests; None when none is due.
+    """
+    if not settings.trains(key) or (
+            trigger.pending_samples(session, key) < settings.samples_per_candidate):
+        return None
+    if trigger.unfinished(session, key):
+        log.info("%s: enough new samples; the next run starts after the current one", key)
+        return None
+    waiting = trigger.unevaluated(session, key) if settings.max_unevaluated else 0
+    if settings.max_unevaluated and waiting >= settings.max_unevaluated:
+        log.info("%s: enough new samples, but %d candidate(s) await their evaluation "
+                 "(--max-unevaluated %d): the run starts once a result arrives", key, waiting,
+                 settings.max_unevaluated)
+        return None
+    choice = trigger.choose_window(session, key, settings.window_rule())
+    if choice is None:
+        log.info("%s: enough new samples, but the eligible shards hold fewer than %d rows; "
+                 "waiting for more", key, settings.window_min_rows)
+        return None
+    parent = trigger.choose_parent(session, key, settings.start_from, current_models(key))
+    run = trigger.new_run(session, run_id=job_id_for(event, JobRequest(TRAIN_JOB)),
+                          config_key=key, choice=choice, parent=parent, trigger=newest,
+                          triggered_by=event.produced_at)
+    log.info("%s: run %d triggered by %s (shard %s): %d shard(s), %d rows (desired %d), "
+             "parent %s", key, run.number, event.event_type, newest.shard_id,
+             len(choice.shard_ids), choice.rows, choice.desired_rows,
+             parent.model_id if parent else "none")
+
+    def count() -> None:
+        metrics.WINDOW_ROWS.labels(key).set(run.window_rows)
+        metrics.WINDOW_SHARDS.labels(key).set(len(run.shard_ids))
+    metrics.after_commit(session, count)
+    return run
+
+
+def on_evaluation(event: Event[EvaluationCompleted], session: Session,
+                  settings: TrainerSettings, current_models: CurrentModels) -> list[JobRequest]:
+    """Apply the feedback rule to an evaluation of one of our candidates; with
+    ``--max-unevaluated``, start the run this result lets start."""
     evaluation = event.payload
     key = check_config(event, f"evaluation {evaluation.evaluation_id!r}")
     if not evaluation.model_id or not evaluation.HasField("gate"):
         raise PoisonMessage(f"evaluation {evaluation.evaluation_id!r} of {key} has no model_id "
                             "or no gate decision")
     run = record_evaluation(session, evaluation)
-    if run is not None and run.verdict == Verdict.REJECTED:
+    if run is None:
+        return []
+    if run.verdict == Verdict.REJECTED:
         seconds = run.train_seconds or 0.0
 
         def count() -> None:
             metrics.REJECTED.labels(key).inc()
             metrics.REJECTED_SECONDS.labels(key).inc(seconds)
         metrics.after_commit(session, count)
+    newest = trigger.newest_shard(session, key) if settings.max_unevaluated else None
+    if newest is None or start_if_due(event, session, key, settings, current_models,
+                                      newest) is None:
+        return []
+    return [JobRequest(TRAIN_JOB)]

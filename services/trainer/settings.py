@@ -27,6 +27,9 @@ recent shards that grows with the data, and publishes CandidateReady with its we
     Shards of other configs are still recorded, so enabling a config later loses nothing."""
     samples_per_candidate: int = Field(default=25_000, gt=0)
     """Train a new candidate once this many samples arrived since the last one was started."""
+    max_unevaluated: int = Field(default=0, ge=0)
+    """Start no run of a config while this many of its candidates await their evaluation
+    (0: no limit); the run starts on the result that frees the slot, on all data until then."""
     start_from: Literal["latest", "promoted"] = "latest"
     """Parent of each candidate: 'latest' = the last candidate trained for the config (the
     promoted model before the first one), 'promoted' = the config's current model."""

@@ -8,6 +8,13 @@ rejected candidate (``feedback.py``). No timer and no polling: the shard event i
 starts the run, and its job starts at once (the partition waits for it, so one config never
 has two runs at a time and later shards are recorded once it ends).
 
+With ``--max-unevaluated N`` a due run is held back while N of the config's candidates
+await their evaluation (on two cores the evaluator is the bottleneck: candidates trained
+faster than they are evaluated only queue up, each on less data than a later one would
+have); the ``EvaluationCompleted`` that frees the slot starts it, on every shard received
+until then. Its trigger time is then that event's production time. Whatever starts a run,
+none starts while another run of the config is unfinished (one config, one run at a time).
+
 The parent is the latest candidate trained for the config (``--start-from latest``; the
 config's current promoted model before there is one), or always the current promoted
 model (``--start-from promoted``); none means fresh weights of ``--preset``. The window and
@@ -26,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from ringrift.encoding import ENCODER_VERSION
 from ringrift.events.gen.model.v1.model_pb2 import CurrentModel
+from ringrift.events.jobs import JobRow, JobState
 from ringrift.training.window_size import ShardRows, WindowChoice, WindowRule, pick_window
 from services.trainer.tables import Run, RunState, Shard
 
@@ -59,6 +67,27 @@ def pending_samples(session: Session, config_key: str) -> int:
     """Samples received since the config's latest run was triggered."""
     last = latest_run(session, config_key)
     return samples_received(session, config_key) - (last.samples_total if last else 0)
+
+
+def unevaluated(session: Session, config_key: str) -> int:
+    """The config's published candidates without an evaluation result yet."""
+    return int(session.scalar(select(func.count()).select_from(Run).where(
+        Run.config_key == config_key, Run.state == RunState.PUBLISHED,
+        Run.verdict.is_(None))) or 0)
+
+
+def unfinished(session: Session, config_key: str) -> bool:
+    """Whether a run of the config is still to train (its job neither done nor failed)."""
+    return session.scalar(
+        select(func.count()).select_from(Run).join(JobRow, JobRow.job_id == Run.run_id)
+        .where(Run.config_key == config_key, Run.state != RunState.PUBLISHED,
+               JobRow.state.not_in((JobState.DONE, JobState.FAILED)))) != 0
+
+
+def newest_shard(session: Session, config_key: str) -> Shard | None:
+    """The config's most recently received shard, or None."""
+    return session.scalar(select(Shard).where(Shard.config_key == config_key)
+                          .order_by(Shard.id.desc()).limit(1))
 
 
 def eligible_shards(session: Session, config_key: str) -> list[ShardRows]:
@@ -95,8 +124,11 @@ def choose_parent(session: Session, config_key: str, start_from: str,
 
 
 def new_run(session: Session, *, run_id: str, config_key: str, choice: WindowChoice,
-            parent: Parent | None, trigger: Shard) -> Run:
-    """Record a triggered run (in the handler's transaction, beside its job)."""
+            parent: Parent | None, trigger: Shard, triggered_by: datetime | None = None) -> Run:
+    """Record a triggered run (in the handler's transaction, beside its job).
+
+    ``triggered_by`` is the production time of the event that started it (default: the
+    trigger shard's); the trigger latency is measured from it."""
     last = latest_run(session, config_key)
     run = Run(run_id=run_id, config_key=config_key, number=(last.number + 1) if last else 1,
               state=RunState.PENDING, samples_total=samples_received(session, config_key),
@@ -105,7 +137,8 @@ def new_run(session: Session, *, run_id: str, config_key: str, choice: WindowCho
               parent_model_id=parent.model_id if parent else None,
               parent_uri=parent.uri if parent else None,
               parent_sha256=parent.sha256 if parent else None,
-              trigger_shard_id=trigger.shard_id, trigger_published_at=trigger.published_at,
+              trigger_shard_id=trigger.shard_id,
+              trigger_published_at=triggered_by or trigger.published_at,
               triggered_at=datetime.now(UTC), start_steps=[])
     session.add(run)
     session.flush()

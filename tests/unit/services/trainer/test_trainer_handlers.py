@@ -8,7 +8,9 @@ trained; the parent is the latest candidate, else the current model (never one o
 encoder version), or always the current model with ``start_from=promoted``; bad events are
 poison with the reason; a rejected candidate spends its window (later windows leave it out,
 training waits for enough fresh rows) and its seconds are counted, a passed one changes
-nothing, only the first decision counts, evaluations of other models are ignored.
+nothing, only the first decision counts, evaluations of other models are ignored; with
+``max_unevaluated`` a due run waits for the result that frees the slot (which starts it),
+and no run starts while another of the config is unfinished.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ringrift.errors import PoisonMessage
 from ringrift.events.envelope import new_event
 from ringrift.events.gen.common.v1.common_pb2 import ArtifactRef
 from ringrift.events.gen.model.v1.model_pb2 import CurrentModel, EvaluationCompleted, GateDecision
-from ringrift.events.jobs import JobRequest
+from ringrift.events.jobs import JobRequest, JobRow, JobState
 from ringrift.storage.database import session_scope
 from services.trainer import handlers, trigger
 from services.trainer.feedback import rejected_seconds
@@ -211,3 +213,33 @@ def test_the_trigger_time_is_the_shards_production_time(engine, make_settings):
     [run] = runs(engine)
     assert run.trigger_published_at.replace(tzinfo=UTC) == event.produced_at
     assert run.triggered_at.replace(tzinfo=UTC) <= datetime.now(UTC)
+
+
+def job_row(engine, run_id: str, state: str) -> None:
+    """The backbone's job of a run, in ``state`` (what the dispatcher records)."""
+    with session_scope(engine) as session:
+        session.add(JobRow(job_id=run_id, consumer_group="trainer", kind=handlers.TRAIN_JOB,
+                           params={}, topic="shard-written", partition=0, offset=0,
+                           state=state, created_at=datetime.now(UTC)))
+
+
+def test_max_unevaluated_holds_a_run_until_a_result_frees_the_slot(engine, make_settings):
+    settings = make_settings(max_unevaluated=1)
+    feed(engine, settings, [("s1", 100)])
+    publish(engine, runs(engine)[0].run_id, "rr-c1")
+    # Due by its samples, but rr-c1 awaits its evaluation: held back, shards still recorded.
+    assert feed(engine, settings, [("s2", 60), ("s3", 60)]) == [[], []]
+    assert len(runs(engine)) == 1
+    result = evaluation("rr-c1", passed=False)
+    assert handle(engine, settings, result) == [JobRequest(handlers.TRAIN_JOB)]
+    second = runs(engine)[1]
+    # On every shard received meanwhile but the rejected candidate's (spent).
+    assert second.shard_ids == ["s3", "s2"]
+    assert (second.trigger_shard_id, second.parent_model_id) == ("s3", "rr-c1")
+    assert second.trigger_published_at.replace(tzinfo=UTC) == result.produced_at
+    # No second run while this one trains, whatever arrives; a failed job blocks nothing.
+    job_row(engine, second.run_id, JobState.RUNNING)
+    assert feed(engine, settings, [("s4", 200)]) == [[]]
+    with session_scope(engine) as session:
+        session.get(JobRow, second.run_id).state = JobState.FAILED
+    assert feed(engine, settings, [("s5", 10)]) == [[JobRequest(handlers.TRAIN_JOB)]]
