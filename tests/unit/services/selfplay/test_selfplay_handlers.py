@@ -4,7 +4,8 @@ Checks: configs share games by the curriculum weights (equal shares alternate; 3
 weight of 0 gets no games; all zero means no games; before weights, ``--configs``); the
 model slots give the uniform evaluator before
 any promotion, load a real tiny checkpoint from the artifact store once per revision, keep
-the previous model (and report it) when a promoted artifact is corrupt, and retry a transient
+the previous model (and report it) when a promoted artifact is corrupt or of another config
+(named by the payload or the checkpoint; never retried), and retry a transient
 failure only after the retry delay; game numbers come from the durable per-replica sequence
 in the publishing transaction (a rolled-back transaction uses none), each GameCompleted
 decodes with the record codec, carries its seats' models and has an event id derived from
@@ -199,3 +200,38 @@ def test_a_game_over_the_size_limit_is_dropped(db, games) -> None:
         outputs, dropped = handlers.publish_games(session, "r1", [finished(games[0])],
                                                   max_message_bytes=5000)
     assert outputs == [] and len(dropped) == 1
+
+
+def test_a_current_model_of_another_config_is_refused_and_the_previous_plays_on(
+        store, tmp_path) -> None:
+    table: dict[str, Event] = {}
+    now, loads = [0.0], []
+    loader = handlers.artifact_loader("cpu")
+
+    def counting(payload, config):
+        loads.append(payload.revision)
+        return loader(payload, config)
+
+    slots = ModelSlots(table.get, counting, retry_s=5.0, clock=lambda: now[0])
+    ref, _ = tiny_checkpoint(store, tmp_path)
+    table["square8_2p"] = current(1, ref)
+    first = slots.for_new_game("square8_2p")
+    assert first.revision == 1
+
+    # Keyed as square8_2p's current model, but the payload names hex8_2p.
+    payload = CurrentModel(config_key="hex8_2p", model_id="h2", revision=2, weights=ref)
+    table["square8_2p"] = new_event(payload, config_key="square8_2p", producer="promoter")
+    assert slots.for_new_game("square8_2p") is first
+    assert "revision 2" in slots.problems() and "hex8_2p" in slots.problems()
+
+    # A hex8 checkpoint announced as square8_2p's current model.
+    path = tmp_path / "hex8.pt"
+    save_checkpoint(path, build_model(GameConfig("hex8", 2), "tiny"),
+                    encoder_version=ENCODER_VERSION)
+    stored = store.put_bytes(path.read_bytes())
+    table["square8_2p"] = current(3, ArtifactRef(uri=stored.uri, sha256=stored.sha256,
+                                                 size_bytes=stored.size))
+    assert slots.for_new_game("square8_2p") is first
+    assert "revision 3" in slots.problems()
+    now[0] += 60  # well past the retry delay: a wrong checkpoint is refused for good
+    assert slots.for_new_game("square8_2p") is first and loads == [1, 2, 3]
