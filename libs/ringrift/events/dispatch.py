@@ -17,6 +17,7 @@ outcome means for its partition:
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -25,7 +26,7 @@ from sqlalchemy import Engine
 from ringrift.events import metrics
 from ringrift.events.deadletter import DeadLetterSender, SourceRecord
 from ringrift.events.failures import Failure, classify, describe
-from ringrift.events.handling import Handler, Item, Result, handle_batch
+from ringrift.events.handling import BatchAborted, Handler, Item, Result, handle_batch
 from ringrift.events.partitions import CHECK, OUTAGE, RETRY, PartitionState, backoff
 from ringrift.events.settings import KafkaSettings
 
@@ -88,14 +89,14 @@ class Dispatcher:
         except Exception as error:
             self._batch_failed(parts, items, error)
             return 0
-        finished, offsets = 0, {}
+        done: list[tuple[Item, Result]] = []
+        offsets: dict[tuple[str, int], int] = {}
         for item, outcome in zip(items, outcomes, strict=True):
             part = parts[item.key]
             if outcome.result in (Result.HANDLED, Result.SKIPPED, Result.JOB):
                 part.queue.popleft()  # a batch holds a prefix of each queue, in order
                 offsets[item.key] = item.record.offset() + 1
-                finished += 1
-                self._count(item, outcome.result)
+                done.append((item, outcome.result))
                 if part.state in (RETRY, OUTAGE):
                     part.recover()
                 if outcome.result is Result.JOB:
@@ -104,7 +105,8 @@ class Dispatcher:
                 assert outcome.error is not None
                 self._handler_failed(part, item, outcome.error)
         self._store(offsets)
-        return finished
+        self._count(done)
+        return len(done)
 
     def _batch_failed(self, parts: Partitions, items: list[Item], error: BaseException) -> None:
         """The transaction as a whole failed: an outage, or a record that breaks the commit."""
@@ -115,7 +117,8 @@ class Dispatcher:
                 self.outage(parts[key], error)
             return
         if len(items) == 1:  # a racing consumer recorded the id first: skipped next time
-            self._handler_failed(parts[items[0].key], items[0], error)
+            cause = error.__cause__ if isinstance(error, BatchAborted) else None
+            self._handler_failed(parts[items[0].key], items[0], cause or error)
             return
         # A racing consumer recorded an id first (skipped on the next try), or a failure
         # at commit that names no record: go one record at a time to find the culprit.
@@ -163,16 +166,22 @@ class Dispatcher:
                   extra=context(self.group, item))
         return True
 
-    def _count(self, item: Item, result: Result) -> None:
-        metrics.EVENTS_CONSUMED.labels(item.topic.name, self.group).inc()
-        assert item.event is not None
-        if result is Result.SKIPPED:
-            metrics.DUPLICATES_SKIPPED.labels(item.topic.name, self.group).inc()
-            log.info("skipped already processed event %s", item.event.event_id,
-                     extra={"group": self.group, "topic": item.topic.name})
-        else:
-            lag = (datetime.now(UTC) - item.event.produced_at).total_seconds()
-            metrics.HANDLING_LAG.labels(self.group).observe(max(lag, 0.0))
+    def _count(self, items: list[tuple[Item, Result]]) -> None:
+        """The metrics of a batch's finished records (label lookups once per batch)."""
+        consumed: Counter[str] = Counter()
+        lag = metrics.HANDLING_LAG.labels(self.group)
+        now = datetime.now(UTC)
+        for item, result in items:
+            assert item.event is not None
+            consumed[item.topic.name] += 1
+            if result is Result.SKIPPED:
+                metrics.DUPLICATES_SKIPPED.labels(item.topic.name, self.group).inc()
+                log.info("skipped already processed event %s", item.event.event_id,
+                         extra={"group": self.group, "topic": item.topic.name})
+            else:
+                lag.observe(max((now - item.event.produced_at).total_seconds(), 0.0))
+        for topic, count in consumed.items():
+            metrics.EVENTS_CONSUMED.labels(topic, self.group).inc(count)
 
 
 def context(group: str, item: Item) -> dict[str, object]:

@@ -11,11 +11,15 @@ partition waits for the job). Then the outputs go into the outbox (one statement
 processed ids are recorded, and everything commits.
 
 A failure of the database itself (connection lost, server going down) ends the whole
-transaction: nothing of the batch is committed, and the loop retries it as an outage.
+transaction: nothing of the batch is committed, and the loop retries it as an outage. So
+does a failed ORM autoflush inside a handler (SQLAlchemy then rolls the transaction back):
+the loop goes on one record per transaction, and no record's effects are applied twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -48,10 +52,11 @@ class Item:
     last_error: BaseException | None = None
     solo: bool = False
     """Handle it in a transaction of its own (its batch failed as a whole)."""
+    key: tuple[str, int] = field(init=False)
+    """(topic, partition): the queue it waits in."""
 
-    @property
-    def key(self) -> tuple[str, int]:
-        return self.record.topic() or "", self.record.partition() or 0
+    def __post_init__(self) -> None:
+        self.key = (self.record.topic() or "", self.record.partition() or 0)
 
 
 class Result(StrEnum):
@@ -87,6 +92,7 @@ def handle_batch(engine: Engine, group: str, handler: Handler, items: list[Item]
     with session_scope(engine) as session:
         seen = processed_among(session, group, [item.event.event_id for item in items
                                                 if item.event is not None])
+        driver = session.connection().connection.driver_connection
         stopped: set[tuple[str, int]] = set()
         fresh: list[str] = []
         outputs: list[outbox.Output] = []
@@ -99,12 +105,13 @@ def handle_batch(engine: Engine, group: str, handler: Handler, items: list[Item]
                 outcome.result = Result.SKIPPED
                 continue
             try:
-                with session.begin_nested():
+                with record_savepoint(session, driver):
                     produced, outcome.job_ids = _run_handler(session, group, handler, item,
                                                              output_ids)
             except Exception as error:
-                if isinstance(error, DBAPIError) and classify(error) is Failure.OUTAGE:
-                    raise  # the connection itself is gone: the whole batch waits
+                if isinstance(error, BatchAborted) or (
+                        isinstance(error, DBAPIError) and classify(error) is Failure.OUTAGE):
+                    raise  # the transaction itself is gone: the whole batch waits
                 outcome.result, outcome.error = Result.FAILED, error
                 stopped.add(item.key)
                 continue
@@ -123,6 +130,56 @@ def handle_batch(engine: Engine, group: str, handler: Handler, items: list[Item]
         outbox.enqueue_many(session, outputs)
         mark_processed(session, group, fresh)
     return outcomes
+
+
+class BatchAborted(RuntimeError):
+    """The batch's transaction ended under a record (connection lost, or a failed ORM flush,
+    after which SQLAlchemy rolls the whole transaction back): nothing of it is committed."""
+
+
+_SAVEPOINT = "ringrift_record"
+
+
+@contextmanager
+def record_savepoint(session: Session, driver: Any) -> Iterator[None]:
+    """A savepoint around one record's handler, cheap where the handler does not use the ORM.
+
+    The ORM's own ``begin_nested()`` costs more than the rest of a record (its snapshot
+    bookkeeping), so the savepoint goes straight to the driver. The handler's pending ORM
+    changes are flushed inside it, within an ORM savepoint, so that a failing flush rolls
+    back to that instead of ending the transaction. On failure the handler's ORM objects
+    are dropped from the session (their rows are rolled back with the savepoint).
+
+    Args:
+        session: the batch's session.
+        driver: its DBAPI connection (``session.connection().connection.driver_connection``).
+
+    Raises:
+        BatchAborted: the transaction did not survive the failure (an autoflush failed
+            inside the handler, or the connection is gone).
+    """
+    driver.execute(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        yield
+        if session.new or session.deleted or (session.identity_map and session.dirty):
+            with session.begin_nested():
+                session.flush()
+    except BaseException as error:
+        try:
+            if not session.is_active:
+                raise BatchAborted("the transaction was rolled back under a failed flush")
+            driver.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        except BatchAborted as aborted:
+            raise aborted from error
+        except Exception as lost:  # the connection is gone: an outage (classify sees it)
+            raise BatchAborted(f"the savepoint could not be rolled back: {lost}") from lost
+        finally:
+            session.expunge_all()
+        raise
+    driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    if session.identity_map:
+        session.expunge_all()  # flushed; keeps the next record's dirty check cheap
 
 
 def _run_handler(session: Session, group: str, handler: Handler, item: Item,

@@ -5,7 +5,9 @@ Checks: a handler reporting an outage (``RetryableError``) is retried far beyond
 outage and the lag counting the records waiting, until the store is back; one failing
 record in a batch does not re-run the handlers of the others (a savepoint per record);
 records already polled from partitions that a rebalance revokes are dropped, never
-handled beside their new owner, and every event is still handled once, in order.
+handled beside their new owner, and every event is still handled once, in order; a
+handler whose ORM flush fails is rolled back alone (or, failing inside an autoflush, the
+batch goes one record at a time), its effects never doubled, and it is dead-lettered.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from collections import Counter
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 
 from ringrift.errors import RetryableError
 from ringrift.events import replay
 from ringrift.events.consumer import ConsumerLoop
 from ringrift.events.producer import partition_for
 from ringrift.events.topics import GAME_COMPLETED
+from ringrift.storage.database import session_scope
 from tests.integration.events.support import (
+    Effect,
     LoopThread,
     effect_count,
     effects,
@@ -153,3 +158,52 @@ def test_records_polled_from_a_revoked_partition_are_dropped(
     for key in keys:
         assert [e.seq for e in handled if e.config_key == key] == list(range(10)), key
     assert {e.consumer for e in handled} == {"A", "B"}
+
+
+def test_a_failing_orm_flush_is_rolled_back_alone_or_the_batch_goes_one_by_one(
+        kafka_settings, topic_factory, group_factory, tmp_path) -> None:
+    # A handler whose ORM changes fail at the flush after it returns: that record alone is
+    # rolled back (an ORM savepoint around the flush). One whose changes fail inside it, at
+    # an autoflush: SQLAlchemy ends the whole transaction, the batch goes one record per
+    # transaction; either way every effect happens once and the bad records are dead-lettered.
+    topic = topic_factory(GAME_COMPLETED, 2)
+    engine = make_store(tmp_path / "exporter.db")
+    with session_scope(engine) as session:
+        session.add(Effect(id=1, event_id="existing", config_key="-", seq=-1, consumer="-"))
+    events = [game_event(key, seq) for seq in range(4) for key in ("square8_2p", "square8_3p")]
+    at_flush, at_autoflush = events[2], events[5]  # square8_2p #1, square8_3p #2
+    calls: Counter[str] = Counter()
+    record = recording_handler("a")
+
+    def handle(event, session):
+        calls[event.event_id] += 1
+        if event.event_id in (at_flush.event_id, at_autoflush.event_id):
+            session.add(Effect(id=1, event_id=event.event_id, config_key="x", seq=0,
+                               consumer="a"))  # the primary key is taken
+            if event.event_id == at_autoflush.event_id:
+                session.scalar(select(Effect.id).limit(1))  # autoflush: fails in here
+            return
+        record(event, session)
+
+    publish(kafka_settings, topic, events)
+    loop = LoopThread(ConsumerLoop(kafka_settings, service="exporter", group=topic.name,
+                                   topics=[topic], engine=engine, handler=handle))
+    try:
+        wait_until(lambda: len(replay.list_dead_letters(kafka_settings, topic.name)) == 2, 180,
+                   "both bad records dead-lettered")
+        wait_until(lambda: effect_count(engine) == len(events) - 2 + 1, 120,
+                   "the good records handled")
+    finally:
+        loop.stop()
+    good = [e for e in events if e.event_id not in (at_flush.event_id, at_autoflush.event_id)]
+    assert sorted(e.event_id for e in effects(engine) if e.consumer == "a") == sorted(
+        e.event_id for e in good)
+    # A batch that an autoflush ended counts no attempt (its records go again one by one),
+    # so a record tried in it is called once more than its attempts.
+    attempts = kafka_settings.max_attempts
+    assert attempts <= calls[at_flush.event_id] <= attempts + 1
+    assert calls[at_autoflush.event_id] == attempts + 1
+    assert all(calls[e.event_id] <= 2 for e in good), calls
+    letters = replay.list_dead_letters(kafka_settings, topic.name)
+    assert {letter.context["dlq.error.class"] for letter in letters} == {
+        "sqlalchemy.exc.IntegrityError"}
