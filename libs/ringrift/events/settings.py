@@ -19,8 +19,9 @@ from ringrift.errors import ConfigurationError
 class KafkaSettings(BaseSettings):
     """How to reach the broker and how the consumer loop retries (env ``RINGRIFT_KAFKA_*``)."""
 
+    # Field docstrings become their descriptions: the --help text of each --kafka-* flag.
     model_config = SettingsConfigDict(env_prefix="RINGRIFT_KAFKA_", populate_by_name=True,
-                                      extra="ignore")
+                                      extra="ignore", use_attribute_docstrings=True)
 
     bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
@@ -29,9 +30,13 @@ class KafkaSettings(BaseSettings):
     )
     """Comma-separated host:port list of the brokers."""
     security_protocol: str = "PLAINTEXT"
+    """librdkafka's security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."""
     sasl_mechanism: str | None = None
+    """SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); needs the username and password."""
     sasl_username: str | None = None
+    """SASL user name (with the mechanism)."""
     sasl_password: SecretStr | None = None
+    """SASL password (a secret: masked in logs)."""
     replication_factor: int = Field(default=1, ge=1)
     """Replicas of each provisioned topic: 1 on one machine, 3 on a cluster."""
     session_timeout_ms: int = Field(default=10_000, ge=6_000)
@@ -45,7 +50,10 @@ class KafkaSettings(BaseSettings):
     """Attempts for a handler error that is neither poison nor an outage, before the record
     is dead-lettered. Outages (retryable and infrastructure errors) are retried without limit."""
     retry_backoff_initial_s: float = Field(default=0.2, gt=0)
+    """First wait before a failed record (or a partition in an outage) is tried again; it
+    doubles with each failure."""
     retry_backoff_max_s: float = Field(default=10.0, gt=0)
+    """The longest wait between two tries (an outage is retried at least this often)."""
     max_message_bytes: int = Field(default=1_000_000, ge=10_000)
     """The largest record the producer sends (the broker's ``message.max.bytes`` must be at
     least this); dead letters are cut to fit under it."""

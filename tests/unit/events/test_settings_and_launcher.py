@@ -2,7 +2,8 @@
 
 Checks: KAFKA_BOOTSTRAP_SERVERS is honoured; unsafe settings are refused at start; the
 partition key follows the registry; the broker config keeps auto-creation off; cluster
-ids have the format KRaft requires.
+ids have the format KRaft requires; every ``--kafka-*`` flag of a service explains itself in
+``--help`` (the fields' docstrings).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from ringrift.events.producer import partition_key
 from ringrift.events.settings import KafkaSettings
 from ringrift.events.topics import CLUSTER_STATUS, GAME_COMPLETED, NODE_STATUS
 from ringrift.localinfra.kafka import new_cluster_id, server_properties
+from ringrift.service.flags import build_parser
+from services.example.settings import ExampleSettings
 
 
 def test_bootstrap_servers_from_the_plain_environment_variable(
@@ -64,3 +67,19 @@ def test_cluster_ids_are_16_bytes_base64url() -> None:
         cid = new_cluster_id()
         assert not cid.startswith("-") and "=" not in cid
         assert len(base64.urlsafe_b64decode(cid + "==")) == 16
+
+
+def test_every_kafka_flag_has_help_text(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser(ExampleSettings)
+    kafka = {action.option_strings[0]: action.help or "" for action in parser._actions
+             if action.option_strings and action.option_strings[0].startswith("--kafka-")}
+    assert set(kafka) == {"--kafka-" + name.replace("_", "-")
+                          for name in KafkaSettings.model_fields}
+    # The help is "<what it does> (env NAME; default: X)": the part before the env is the
+    # field's docstring, and none may be empty.
+    undocumented = [flag for flag, text in kafka.items() if not text.split("(env ")[0].strip()]
+    assert not undocumented, undocumented
+    parser.print_help()
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("--kafka-max-attempts MAX_ATTEMPTS Attempts for a handler error that is neither "
+            "poison nor an outage") in text
