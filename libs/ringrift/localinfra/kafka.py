@@ -25,13 +25,18 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 
-from ringrift.errors import ConfigurationError, RingriftError
+from ringrift.errors import ConfigurationError
+from ringrift.localinfra.process import (
+    Launcher,
+    ServerProcess,
+    ServerStartError,
+    free_port,
+    port_open,
+)
 
 KAFKA_VERSION = "4.1.1"
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -48,7 +53,7 @@ DEFAULT_PORT = 9092
 LOG_TAIL_LINES = 60
 
 
-class KafkaStartError(RingriftError):
+class KafkaStartError(ServerStartError):
     """The broker did not start; the message carries the tail of its log."""
 
 
@@ -96,21 +101,6 @@ def ensure_jars(cache: Path | None = None) -> Path:
     except OSError:  # another process won the race; its copy is as good as ours
         shutil.rmtree(partial, ignore_errors=True)
     return libs
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def server_properties(data_dir: Path, broker_port: int, controller_port: int) -> str:
@@ -165,7 +155,7 @@ def new_cluster_id() -> str:
             return cid
 
 
-class LocalKafka:
+class LocalKafka(Launcher):
     """A single-node broker in ``data_dir``; a context manager that starts and stops it.
 
     Args:
@@ -186,7 +176,7 @@ class LocalKafka:
         self.controller_port = controller_port or free_port()
         self.start_timeout = start_timeout
         self.detach = detach
-        self.process: subprocess.Popen[bytes] | None = None
+        self.server = ServerProcess("the Kafka broker", self.log_path, LOG_TAIL_LINES)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -196,13 +186,10 @@ class LocalKafka:
     def log_path(self) -> Path:
         return self.data_dir / "broker.log"
 
-    def __enter__(self) -> LocalKafka:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The broker's process while it runs (started by this object)."""
+        return self.server.process
 
     def start(self) -> str:
         """Fetch the jars if needed, format the data dir once, start, wait until ready.
@@ -229,12 +216,12 @@ class LocalKafka:
         java = [shutil.which("java") or "java", *JVM_FLAGS,
                 f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath]
         self._format(java, config)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [*java, "kafka.Kafka", str(config)], stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=self.detach,
-            )
-        self._wait_until_ready()
+        # The PLAINTEXT socket opens only once the broker is ready to serve.
+        try:
+            self.server.start([*java, "kafka.Kafka", str(config)], port=self.broker_port,
+                              timeout=self.start_timeout, detach=self.detach)
+        except ServerStartError as error:
+            raise KafkaStartError(str(error)) from None
         return self.bootstrap_servers
 
     def _format(self, java: list[str], config: Path) -> None:
@@ -253,33 +240,9 @@ class LocalKafka:
             raise KafkaStartError(f"formatting {self.data_dir} failed:\n"
                                   f"{result.stdout[-3000:]}{result.stderr[-3000:]}")
 
-    def _wait_until_ready(self) -> None:
-        # The PLAINTEXT socket opens only once the broker is ready to serve.
-        assert self.process is not None
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise KafkaStartError(f"the Kafka broker exited with code "
-                                      f"{self.process.returncode}:\n{self.log_tail()}")
-            if port_open(self.broker_port):
-                return
-            time.sleep(0.2)
-        self.stop()
-        raise KafkaStartError(f"the Kafka broker did not open port {self.broker_port} within "
-                              f"{self.start_timeout:.0f} s:\n{self.log_tail()}")
-
     def stop(self, timeout: float = 60.0) -> None:
         """SIGTERM (a clean shutdown), then SIGKILL if it takes longer than ``timeout``."""
-        if self.process is None or self.process.poll() is not None:
-            self.process = None
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+        self.server.stop(timeout)
 
     def restart(self) -> None:
         """Stop and start again on the same ports and data (for broker-restart tests)."""
@@ -287,9 +250,7 @@ class LocalKafka:
         self.start()
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        if not self.log_path.exists():
-            return "(no broker log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return self.server.log_tail(lines)
 
 
 # ---- `ringrift infra kafka start|stop|status`: a persistent broker under var/kafka/ ----

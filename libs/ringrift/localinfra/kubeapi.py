@@ -23,8 +23,7 @@ from pathlib import Path
 
 from ringrift.localinfra import gotools
 from ringrift.localinfra.debian import ensure_program
-from ringrift.localinfra.kafka import free_port
-from ringrift.localinfra.process import Launcher, ServerProcess, ServerStartError
+from ringrift.localinfra.process import Launcher, ServerProcess, ServerStartError, free_port
 from ringrift.localinfra.toolcache import ToolBuildError, run
 
 

@@ -266,7 +266,7 @@ class ThrowawayPostgres:
     def __init__(self, port: int | None = None) -> None:
         import tempfile
 
-        from ringrift.localinfra.kafka import free_port
+        from ringrift.localinfra.process import free_port
 
         self._base = Path(tempfile.mkdtemp(prefix="ringrift-pg-", dir="/tmp"))
         self.cluster = LocalPostgres(self._base, port or free_port())

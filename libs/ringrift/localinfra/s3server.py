@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ringrift.localinfra import gotools
-from ringrift.localinfra.kafka import free_port
-from ringrift.localinfra.process import Launcher, ServerProcess
+from ringrift.localinfra.process import Launcher, ServerProcess, free_port
 
 REGION = "us-east-1"
 
