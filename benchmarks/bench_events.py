@@ -13,6 +13,10 @@ Prints four figures (targets in brackets; printed, never asserted):
 * the same with the outbox in the path: each event's handler writes a 1 KB output to the
   outbox and the figure counts until the relay has every output acknowledged.
 
+Beside each throughput, the CPU seconds of the consumer loop's own thread per event (its
+``time.thread_time``): on a busy machine the wall-clock rate says more about the other
+processes than about the loop, while its CPU per event says what one core could carry.
+
 Uses the broker named by ``KAFKA_BOOTSTRAP_SERVERS``, or starts a local one for the run.
 """
 
@@ -91,8 +95,13 @@ class Stage:
         self.loop = ConsumerLoop(settings, service="bench",
                                  group=f"bench-{uuid.uuid4().hex[:8]}", topics=[topic],
                                  handler=recorder, engine=self.engine)
-        self.thread = threading.Thread(target=self.loop.run, daemon=True)
+        self.cpu_s: float | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+
+    def _run(self) -> None:
+        self.loop.run()
+        self.cpu_s = time.thread_time()  # this thread's CPU: the loop's, start-up included
 
     def stop(self) -> None:
         self.loop.stop()
@@ -144,8 +153,9 @@ def bench_latency(settings: KafkaSettings, topics: list[TopicSpec], workdir: Pat
 
 
 def bench_throughput(settings: KafkaSettings, topic: TopicSpec, workdir: Path, count: int,
-                     size: int, output: TopicSpec | None) -> tuple[float, float]:
-    """(published/s, finished/s): finished = handled, and with ``output`` also relayed."""
+                     size: int, output: TopicSpec | None) -> tuple[float, float, float]:
+    """(published/s, finished/s, the loop thread's CPU seconds per event): finished =
+    handled, and with ``output`` also relayed."""
     recorder = Recorder(forward(output) if output else None)
     payloads = [game(size) for _ in range(min(count, 1000))]
     stage = Stage(settings, topic, recorder, workdir / f"throughput-{topic.name}.db")
@@ -170,7 +180,8 @@ def bench_throughput(settings: KafkaSettings, topic: TopicSpec, workdir: Path, c
     end = time.perf_counter()
     producer.join()
     stage.stop()
-    return count / (produced_at[0] - start), count / (end - start)
+    assert stage.cpu_s is not None, "the consumer loop did not stop"
+    return count / (produced_at[0] - start), count / (end - start), stage.cpu_s / count
 
 
 def published(stage: Stage) -> int:
@@ -215,12 +226,14 @@ def main() -> int:
                       f"  max {ms[-1]:.1f} ms  (n={len(ms)}; target p99 < 50 ms)")
             for what, output in (("", None), (", each with a 1 KB output through the outbox",
                                               topic("throughput-out"))):
-                published_rate, finished = bench_throughput(
+                published_rate, finished, cpu = bench_throughput(
                     settings, topic(f"throughput{'-outbox' if output else ''}"), workdir,
                     args.throughput_events, args.size, output)
                 print(f"throughput, {args.size} B events{what}, one consumer group: "
                       f"{finished:,.0f} events/s end to end ({published_rate:,.0f} events/s "
-                      f"published; n={args.throughput_events}; target >= 5,000 events/s)")
+                      f"published; n={args.throughput_events}; target >= 5,000 events/s); "
+                      f"consumer loop thread {cpu * 1e6:.0f} us CPU per event "
+                      f"({1 / cpu:,.0f} events per CPU-second)")
     return 0
 
 
