@@ -35,17 +35,22 @@ def existing_ancestor(path: Path) -> Path:
 
 
 class GpuProbe:
-    """The node's GPUs through NVML; reports none when NVML or a driver is missing."""
+    """The node's GPUs through NVML; reports none when NVML or a driver is missing.
 
-    def __init__(self) -> None:
+    Args:
+        nvml: the NVML binding (default ``pynvml`` from nvidia-ml-py; tests of machines
+            without a GPU pass a stand-in with the same functions).
+    """
+
+    def __init__(self, nvml: ModuleType | None = None) -> None:
         self._nvml: ModuleType | None = None
         try:
-            import pynvml
-
-            pynvml.nvmlInit()
-            self._nvml = pynvml
-            log.info("NVML %s: %d GPU(s)", _text(pynvml.nvmlSystemGetDriverVersion()),
-                     pynvml.nvmlDeviceGetCount())
+            if nvml is None:
+                import pynvml as nvml
+            nvml.nvmlInit()
+            self._nvml = nvml
+            log.info("NVML %s: %d GPU(s)", _text(nvml.nvmlSystemGetDriverVersion()),
+                     nvml.nvmlDeviceGetCount())
         except Exception as error:  # no driver, no library, no device: a CPU node
             log.info("no GPUs reported (NVML not available: %s)", error)
 
