@@ -7,10 +7,9 @@ builds each enabled config's inputs from the tables, applies the policy
 (:mod:`services.curriculum.policy`) and publishes ``CurriculumWeights`` when they
 changed enough, recording each publication.
 
-The rating of a config is the rating of its current model in the latest refit of its
-match log (the evaluator refits every rating after each evaluation; before the first
-promotion the current model is the uniform player). A sample of it is kept after each
-evaluation and each promotion; the velocity is taken over those samples.
+The tables are the log (each evaluation once, each promotion); a config's inputs are
+recomputed from it every time (:mod:`services.curriculum.history`), never accumulated,
+so the order in which the two topics deliver does not change the weights.
 """
 
 from __future__ import annotations
@@ -23,11 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from google.protobuf.message import Message
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ringrift.errors import PoisonMessage
-from ringrift.evaluation import UNIFORM_ID
 from ringrift.events.envelope import Event, follow_up, new_event
 from ringrift.events.gen.model.v1.model_pb2 import EvaluationCompleted, ModelLifecycleChanged
 from ringrift.events.gen.ops.v1.ops_pb2 import CurriculumWeights
@@ -35,9 +33,9 @@ from ringrift.events.outbox import Output
 from ringrift.events.topics import CURRICULUM_WEIGHTS
 from ringrift.service.metrics import counter, gauge
 from ringrift.storage.database import as_utc
-from services.curriculum import policy
+from services.curriculum import history, policy
 from services.curriculum.settings import CONFIG_KEYS
-from services.curriculum.tables import ConfigState, EvaluationSeen, RatingSample, WeightPublication
+from services.curriculum.tables import EvaluationSeen, Promotion, WeightPublication
 
 log = logging.getLogger(__name__)
 PRODUCER = "curriculum"
@@ -93,8 +91,7 @@ class Curriculum:
     def recompute(self, session: Session, cause: Event[Message] | None = None) -> list[Output]:
         """Weights of the enabled configs now; published if they changed enough."""
         now = self.clock()
-        states = {row.config_key: row for row in session.scalars(select(ConfigState))}
-        inputs = [self._inputs(session, key, states.get(key), now) for key in self.rules.configs]
+        inputs = [self._inputs(session, key, now) for key in self.rules.configs]
         weights = policy.config_weights(inputs, self.rules.settings)
         for item in weights:
             WEIGHT.labels(item.config_key).set(item.weight)
@@ -122,9 +119,10 @@ class Curriculum:
                                                      producer=PRODUCER))
         return [(CURRICULUM_WEIGHTS, event)]
 
-    # ---- inputs ----------------------------------------------------------------------
+    # ---- the log -----------------------------------------------------------------------
 
-    def _evaluation(self, event: Event[Message], evaluation: EvaluationCompleted,
+    @staticmethod
+    def _evaluation(event: Event[Message], evaluation: EvaluationCompleted,
                     session: Session) -> bool:
         if not evaluation.evaluation_id:
             raise BadInput(f"evaluation event {event.event_id} has no evaluation_id")
@@ -132,64 +130,55 @@ class Curriculum:
             return False  # the same evaluation published again
         ratings = {r.player_id: [r.elo.value, r.stderr] for r in evaluation.ratings
                    if r.player_id and math.isfinite(r.elo.value) and math.isfinite(r.stderr)}
-        state = self._state(session, evaluation.config_key, event.produced_at)
-        state.evaluations += 1
-        state.ratings = json.dumps(ratings, sort_keys=True)
         session.add(EvaluationSeen(evaluation_id=evaluation.evaluation_id,
                                    config_key=evaluation.config_key,
                                    model_id=evaluation.model_id, elo=evaluation.elo.value,
+                                   ratings=json.dumps(ratings, sort_keys=True),
                                    completed_at=event.produced_at))
-        self._sample(session, state, event.produced_at, "evaluation")
         return True
 
-    def _lifecycle(self, event: Event[Message], change: ModelLifecycleChanged,
+    @staticmethod
+    def _lifecycle(event: Event[Message], change: ModelLifecycleChanged,
                    session: Session) -> bool:
         if change.transition != PROMOTED:
             return False  # rejections, supersessions, rollbacks: a PROMOTED follows a rollback
         if not change.model_id:
             raise BadInput(f"lifecycle event {event.event_id}: PROMOTED without a model_id")
-        state = self._state(session, change.config_key, event.produced_at)
-        if state.model_id == change.model_id:
-            return False
-        state.model_id, state.promoted_at = change.model_id, event.produced_at
-        self._sample(session, state, event.produced_at, "promotion")
+        session.add(Promotion(event_id=event.event_id, config_key=change.config_key,
+                              model_id=change.model_id, promoted_at=event.produced_at))
         return True
 
-    @staticmethod
-    def _state(session: Session, key: str, at: datetime) -> ConfigState:
-        state = session.get(ConfigState, key)
-        if state is None:
-            state = ConfigState(config_key=key, model_id="", promoted_at=None,
-                                first_seen_at=at, evaluations=0, ratings="{}")
-            session.add(state)
-        return state
-
-    @staticmethod
-    def _sample(session: Session, state: ConfigState, at: datetime, source: str) -> None:
-        """Record the current model's rating if the latest ratings have it."""
-        current = state.model_id or UNIFORM_ID
-        rating = json.loads(state.ratings).get(current)
-        if rating is not None:
-            session.add(RatingSample(config_key=state.config_key, model_id=current,
-                                     elo=rating[0], stderr=rating[1], sampled_at=at,
-                                     source=source))
-
-    def _inputs(self, session: Session, key: str, state: ConfigState | None,
-                now: datetime) -> policy.ConfigInputs:
-        if state is None:
+    def _inputs(self, session: Session, key: str, now: datetime) -> policy.ConfigInputs:
+        """One config's inputs, from its log (:mod:`services.curriculum.history`)."""
+        window = timedelta(hours=self.rules.velocity_window_h)
+        promotions = [history.Promoted(as_utc(row.promoted_at), row.model_id)
+                      for row in session.scalars(select(Promotion).where(
+                          Promotion.config_key == key).order_by(Promotion.promoted_at,
+                                                                Promotion.event_id))]
+        of_config = select(EvaluationSeen).where(EvaluationSeen.config_key == key)
+        # The window, and as much before it as promotions in it may look back on.
+        rows = list(session.scalars(of_config.where(
+            EvaluationSeen.completed_at >= now - 2 * window).order_by(
+            EvaluationSeen.completed_at, EvaluationSeen.evaluation_id)))
+        if not rows:  # nothing recent: the latest evaluation still says the rating
+            rows = list(session.scalars(of_config.order_by(
+                EvaluationSeen.completed_at.desc()).limit(1)))
+        found = history.samples([history.Evaluated.of(as_utc(row.completed_at), row.ratings)
+                                 for row in rows], promotions)
+        evaluations = int(session.scalar(select(func.count()).select_from(
+            of_config.subquery())) or 0)
+        if not evaluations and not promotions:
             return policy.ConfigInputs(key)
-        since = now - timedelta(hours=self.rules.velocity_window_h)
-        samples = list(session.scalars(
-            select(RatingSample).where(RatingSample.config_key == key,
-                                       RatingSample.sampled_at >= since)
-            .order_by(RatingSample.sampled_at, RatingSample.id)))
-        latest = samples[-1] if samples else session.scalars(
-            select(RatingSample).where(RatingSample.config_key == key)
-            .order_by(RatingSample.sampled_at.desc(), RatingSample.id.desc()).limit(1)).first()
-        age_from = as_utc(state.promoted_at or state.first_seen_at)
+        first = session.scalar(select(func.min(EvaluationSeen.completed_at)).where(
+            EvaluationSeen.config_key == key))
+        seen = [when for when in (as_utc(first) if first else None,
+                                  promotions[0].at if promotions else None) if when]
+        age_from = promotions[-1].at if promotions else min(seen)
+        latest = found[-1] if found else None
         return policy.ConfigInputs(
-            key, model_id=state.model_id, elo=latest.elo if latest else 0.0,
-            elo_stderr=latest.stderr if latest else 0.0,
-            elo_velocity=policy.velocity([(as_utc(s.sampled_at), s.elo) for s in samples]),
+            key, model_id=promotions[-1].model_id if promotions else "",
+            elo=latest.elo if latest else 0.0, elo_stderr=latest.stderr if latest else 0.0,
+            elo_velocity=policy.velocity([(sample.at, sample.elo) for sample in found
+                                          if sample.at >= now - window]),
             hours_since_promotion=max(0.0, (now - age_from).total_seconds() / 3600),
-            evaluations=state.evaluations)
+            evaluations=evaluations)

@@ -1,10 +1,11 @@
-"""The curriculum's own tables (migrated by ``services/curriculum/migrations/``).
+"""The curriculum's own tables (migrated by ``services/curriculum/migrations/``): its log.
 
-``configs``: per config, its current model, when that was promoted, and the ratings of
-its latest evaluation. ``evaluations``: every evaluation seen (once; its id is the
-key). ``rating_samples``: the rating of the config's current model over time, the
-velocity's history. ``weight_publications``: every CurriculumWeights published, with
-its inputs (the message itself), by revision.
+``evaluations``: every evaluation seen, once (its id is the key), with the ratings of
+the config's match log refitted after it. ``promotions``: every promotion (a rollback
+ends in one too). The weights' inputs are a function of this log, recomputed from it,
+so the order in which the two topics' events arrive does not matter.
+``weight_publications``: every CurriculumWeights published, with its inputs (the message
+itself), by revision.
 """
 
 from __future__ import annotations
@@ -19,19 +20,6 @@ class Base(DeclarativeBase):
     """The curriculum's tables."""
 
 
-class ConfigState(Base):
-    __tablename__ = "configs"
-
-    config_key: Mapped[str] = mapped_column(String(32), primary_key=True)
-    model_id: Mapped[str] = mapped_column(String(128))
-    """The current model ("" before the first promotion)."""
-    promoted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    evaluations: Mapped[int] = mapped_column(Integer)
-    ratings: Mapped[str] = mapped_column(Text)
-    """The latest evaluation's ratings, JSON ``{player_id: [elo, stderr]}``."""
-
-
 class EvaluationSeen(Base):
     __tablename__ = "evaluations"
 
@@ -40,25 +28,23 @@ class EvaluationSeen(Base):
     model_id: Mapped[str] = mapped_column(String(128))
     """The candidate."""
     elo: Mapped[float] = mapped_column(Float)
+    """The candidate's rating."""
+    ratings: Mapped[str] = mapped_column(Text)
+    """Every rated player after it, JSON ``{player_id: [elo, stderr]}``."""
     completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
+    __table_args__ = (Index("ix_evaluations_config", "config_key", "completed_at"),)
 
-class RatingSample(Base):
-    """The rating of a config's current model at one time (after an evaluation or a
-    promotion)."""
 
-    __tablename__ = "rating_samples"
+class Promotion(Base):
+    __tablename__ = "promotions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     config_key: Mapped[str] = mapped_column(String(32))
     model_id: Mapped[str] = mapped_column(String(128))
-    elo: Mapped[float] = mapped_column(Float)
-    stderr: Mapped[float] = mapped_column(Float)
-    sampled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    source: Mapped[str] = mapped_column(String(16))
-    """``evaluation`` or ``promotion``."""
+    promoted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_rating_samples_config", "config_key", "sampled_at"),)
+    __table_args__ = (Index("ix_promotions_config", "config_key", "promoted_at"),)
 
 
 class WeightPublication(Base):

@@ -26,7 +26,7 @@ from ringrift.events.producer import EventProducer, partition_for_key
 from ringrift.events.replay import list_dead_letters
 from ringrift.events.topics import CURRICULUM_WEIGHTS, EVALUATION_COMPLETED, MODEL_LIFECYCLE
 from ringrift.storage.database import make_engine, session_scope
-from services.curriculum.tables import EvaluationSeen, RatingSample, WeightPublication
+from services.curriculum.tables import EvaluationSeen, WeightPublication
 from tests.fixtures.services import ServiceEnv
 from tests.integration.events.support import wait_until
 
@@ -117,14 +117,15 @@ def test_a_killed_curriculum_resumes_with_nothing_lost_or_doubled(service_env: S
         second.terminate()  # it recomputes every second: stop it to compare table and topic
         assert second.wait() == 0
         with session_scope(engine, read_only=True) as session:
-            samples = int(session.scalar(select(func.count()).select_from(RatingSample)))
             revisions = list(session.scalars(select(WeightPublication.revision)
                                              .order_by(WeightPublication.revision)))
     finally:
         engine.dispose()
-    assert samples == count  # one per evaluation: the current player (uniform) is rated in each
     assert revisions == list(range(1, len(revisions) + 1))
     events = env.read(CURRICULUM_WEIGHTS, len(revisions), timeout=120)
     assert {event.payload.revision for event in events} == set(revisions)
+    newest = max(events, key=lambda event: event.payload.revision).payload
+    assert {w.config_key: w.evaluations for w in newest.weights} == {SQUARE: count // 2,
+                                                                     HEX: count // 2}
     by_revision = {event.payload.revision: event.event_id for event in events}
     assert len({event.event_id for event in events}) == len(by_revision)  # repeats share ids

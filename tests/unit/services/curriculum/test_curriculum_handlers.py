@@ -3,7 +3,8 @@
 Checks: before any input the enabled configs get equal weights, published once; an
 evaluation history that favours one config (its current model's rating rises faster)
 moves weight to it, with the inputs behind each weight; the same evaluation twice, a
-rejection and an unchanged recompute publish nothing; bad events are poison; every
+rejection and an unchanged recompute publish nothing; the same evaluations and
+promotions in any order give the same weights; bad events are poison; every
 publication is recorded by revision.
 """
 
@@ -27,7 +28,7 @@ from ringrift.storage import migrations
 from ringrift.storage.database import make_engine, session_scope
 from services.curriculum import tables
 from services.curriculum.handlers import BadInput, Curriculum, CurriculumPolicy
-from services.curriculum.policy import PolicySettings
+from services.curriculum.policy import PolicySettings, config_weights
 from tests.utils.schema import schema_differences
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -124,6 +125,34 @@ def test_evaluations_that_favour_one_config_move_weight_to_it(engine, curriculum
         evaluations = list(session.scalars(select(tables.EvaluationSeen.evaluation_id)))
     assert revisions == list(range(1, len(revisions) + 1)) and len(revisions) >= 2
     assert sorted(evaluations) == ["ev-h1", "ev-h2", "ev-s1", "ev-s2"]
+
+
+def test_the_weights_do_not_depend_on_the_order_the_two_topics_deliver(tmp_path) -> None:
+    # One SQLite database per order (the inputs' SQL is checked on both backends above).
+    log = [evaluation(SQUARE, "ev-s1", "m1", 6, uniform=0, m1=150), promoted(SQUARE, "m1", 5.9),
+           evaluation(SQUARE, "ev-s2", "m2", 3, uniform=0, m1=160, m2=400),
+           promoted(SQUARE, "m2", 2.9), evaluation(HEX, "ev-h1", "h1", 5, uniform=0, h1=50)]
+    orders = [log, log[::-1], [log[1], log[3], log[0], log[4], log[2]]]
+    results = []
+    for index, order in enumerate(orders):
+        url = f"sqlite:///{tmp_path / f'order{index}.db'}"
+        migrations.upgrade_to_head(url, "curriculum")
+        engine = make_engine(url)
+        curriculum = Curriculum(CurriculumPolicy([SQUARE, HEX]), clock=lambda: NOW)
+        for event in order:
+            handle(engine, curriculum, event)
+        with session_scope(engine) as session:
+            results.append({w.config_key: (round(w.weight, 9), w.elo, w.elo_velocity, w.model_id)
+                            for w in policy_weights(curriculum, session)})
+        engine.dispose()
+    assert results[0] == results[1] == results[2]
+    # Samples: uniform 0 at 6 h (m1 not yet current) ... m2 400 at its promotion, 2.9 h.
+    assert results[0][SQUARE][1:] == (400, pytest.approx(400 / 3.1), "m2")
+
+
+def policy_weights(curriculum: Curriculum, session) -> list:
+    inputs = [curriculum._inputs(session, key, NOW) for key in curriculum.rules.configs]
+    return config_weights(inputs, curriculum.rules.settings)
 
 
 def test_a_config_that_is_not_enabled_is_recorded_but_gets_no_weight(engine, curriculum) -> None:
