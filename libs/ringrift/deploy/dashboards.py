@@ -13,7 +13,8 @@ from ringrift.deploy.dashboard_model import Annotation, Dashboard, Panel, Query,
 
 C = '{config=~"$config"}'
 N = '{node=~"$node"}'
-CONFIG = Variable("config", "Config", "ringrift_selfplay_games_total")
+# The trainer shows a series per enabled config from its start (before any game).
+CONFIG = Variable("config", "Config", "ringrift_trainer_candidates_total")
 NODE = Variable("node", "Node", "ringrift_cluster_monitor_node_pressure_level")
 LEVELS = ({"type": "value", "options": {"0": {"text": "ok", "color": "green"},
                                         "1": {"text": "warning", "color": "orange"},
@@ -101,10 +102,10 @@ KAFKA = Dashboard("kafka", "RingRift Kafka", "Consumer lag, dead letters and the
           "started: `ringrift events dlq list TOPIC` shows them and their reasons.",
           [Query("sum by (topic, group) (ringrift_events_dead_lettered_total)",
                  "{{topic}} ({{group}})")], kind="bargauge"),
-    Panel("Failed handler attempts", "Per group and error class since each consumer started "
-          "(transient errors are retried; poison goes to the dead-letter topic).",
-          [Query("sum by (group, error) (ringrift_events_handler_failures_total)",
-                 "{{group}} {{error}}")], kind="bargauge"),
+    Panel("Table readers caught up", "1 once a service's reader of a compacted topic (current "
+          "models, weights, cluster status) has read what was there at its start.",
+          [Query("min by (job, topic) (ringrift_events_table_caught_up)", "{{job}} {{topic}}")],
+          kind="bargauge"),
     Panel("Publish rate per topic", "Events acknowledged by the broker, per second.",
           [Query("sum by (topic) (rate(ringrift_events_published_total[$__rate_interval]))",
                  "{{topic}}")], unit="rps"),
@@ -196,12 +197,11 @@ CLUSTER = Dashboard("cluster", "RingRift cluster", "Pressure per node, its disk,
     Panel("GPU utilisation", "Busy fraction per node and GPU (NVML).",
           [Query(f"ringrift_cluster_monitor_gpu_utilization_ratio{N}", "{{node}} GPU {{gpu}}")],
           unit="percentunit", needs_gpu=True),
-    Panel("Deferred work", "Work the cluster status defers everywhere (1), and what each "
-          "service waits for: self-play's pause, evaluation, training runs.",
+    Panel("Deferred work", "Work the cluster status defers everywhere (1: selfplay, "
+          "training, evaluation), and whether self-play is paused and evaluation waits.",
           [Query("max by (work) (ringrift_cluster_monitor_work_deferred)", "{{work}} deferred"),
            Query("max(ringrift_selfplay_paused_seconds) > bool 0", "self-play paused"),
-           Query("max(ringrift_evaluator_deferred_bool)", "evaluation waiting"),
-           Query("sum(ringrift_trainer_deferred_runs)", "training runs waiting")]),
+           Query("max(ringrift_evaluator_deferred_bool)", "evaluation waiting")]),
     Panel("Services ready and taking work", "1 while a service's /readyz passes; taking "
           "work: 0 while its node is critical or lost.",
           [Query("min by (service) (ringrift_service_ready)", "{{service}} ready"),
