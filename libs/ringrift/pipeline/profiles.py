@@ -13,8 +13,12 @@ does not know stops it at start instead of being ignored).
   defaults but a cap of 128 games and H1 at +75 Elo (``make bench-gate``: an equal
   candidate is promoted 2.5% of the time after 95 games on average, a +100 one 84% after
   87, where the default cap of 400 costs 213 games for an equal one: on two cores the gate
-  would eat the self-play). One torch thread per process: two threads per process on two
-  busy cores spin against each other.
+  would eat the self-play). The trainer holds a config's next run while its last
+  candidate is unevaluated (``--max-unevaluated 1``): one evaluation takes minutes where
+  4,096 new samples take well under one, so without it candidates would pile up, each
+  evaluated in full and in order, and self-play would starve; the held run trains on
+  everything that arrived meanwhile. One torch thread per process: two threads per
+  process on two busy cores spin against each other.
 * ``tiny``: a plumbing run for tests: tiny network, 2 simulations, shards of ~300
   samples, a candidate per ~600 new samples over a window of at least 1,200 (so every
   shard since the last candidate is in the next one's window), a 4-game gate that
@@ -51,7 +55,7 @@ DEFAULT = Profile("default", "two CPU cores, first promotion within ~10 minutes"
     "exporter": ("--shard-samples", "4096", "--max-delay-s", "120"),
     "trainer": ("--samples-per-candidate", "4096", "--window-min-rows", "16384",
                 "--train-samples", "51200", "--batch-size", "128", "--preset", "tiny",
-                "--torch-threads", "1"),
+                "--torch-threads", "1", "--max-unevaluated", "1"),
     "evaluator": ("--simulations", "16", "--threads", "1", "--concurrency", "32",
                   "--gate-elo1", "75", "--gate-max-games", "128"),
 })
