@@ -146,11 +146,18 @@ def promote_and_roll_back(pipeline: Pipeline) -> None:
         return next((m["model_id"] for m in models
                      if m["state"] != "promoted" and not m["current"]), None)
 
+    def act(path: Callable[[], str]) -> None:
+        # 409: the gate decided in between (the model was promoted, the revision moved).
+        for _attempt in range(5):
+            answer = httpx.post(f"{api}/{path()}", json={"reason": "dashboard test"},
+                                headers=headers, timeout=30)
+            if answer.status_code != 409:
+                break
+        assert answer.status_code == 200, (path(), answer.text)
+
     wait(pipeline, "a second candidate", lambda: other_model() is not None, 900)
-    for path, body in ((f"models/{other_model()}/promote", {"reason": "dashboard test"}),
-                       (f"configs/{CONFIG}/rollback", {"reason": "dashboard test"})):
-        answer = httpx.post(f"{api}/{path}", json=body, headers=headers, timeout=30)
-        assert answer.status_code == 200, (path, answer.text)
+    act(lambda: f"models/{other_model()}/promote")
+    act(lambda: f"configs/{CONFIG}/rollback")
 
 
 def seen(prometheus: LocalPrometheus, expr: str) -> bool:
