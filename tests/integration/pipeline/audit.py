@@ -8,6 +8,7 @@ names every game, shard or model that breaks it.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any
@@ -130,3 +131,42 @@ def _started(record: Recorded) -> Any:
     game = record.event.payload
     return record.event.produced_at - timedelta(seconds=game.duration.seconds,
                                                 microseconds=game.duration.nanos // 1000)
+
+
+def promoted_ratings_have_intervals(lifecycle: list[Recorded],
+                                    completed: list[Recorded]) -> list[str]:
+    """Each model the gate promoted is rated, with an interval, in the match log's ratings of
+    the evaluation that promoted it (a person's promotion names no evaluation); the gate
+    promoted some model."""
+    results = {r.event.payload.evaluation_id: r.event.payload for r in completed}
+    by_gate = [r.event.payload for r in lifecycle if r.event.payload.transition
+               == Lifecycle.PROMOTED and r.event.payload.evaluation_id]
+    problems = [] if by_gate else ["no model was promoted by the gate"]
+    for change in by_gate:
+        result = results.get(change.evaluation_id)
+        if result is None:
+            problems.append(f"{change.model_id} promoted by evaluation "
+                            f"{change.evaluation_id}, which was never published")
+            continue
+        ratings = [r for r in result.ratings if r.player_id == change.model_id]
+        if not ratings:
+            problems.append(f"{change.model_id} is not rated by {change.evaluation_id}")
+        elif not all(math.isfinite(x) for x in (ratings[0].elo.lower, ratings[0].elo.upper)) \
+                or not ratings[0].elo.lower < ratings[0].elo.value < ratings[0].elo.upper:
+            elo = ratings[0].elo
+            problems.append(f"{change.model_id}'s rating {elo.value:g} has no interval "
+                            f"[{elo.lower:g}, {elo.upper:g}]")
+    return problems
+
+
+def feedback_published(weights: list[Recorded], cluster: list[Recorded],
+                       config: str) -> list[str]:
+    """The curriculum published a positive weight for ``config``, and the cluster monitor
+    a status that reports at least one node (the agent's)."""
+    problems = []
+    if not any(w.config_key == config and w.weight > 0
+               for r in weights for w in r.event.payload.weights):
+        problems.append(f"no curriculum weights for {config}")
+    if not any(r.event.payload.nodes for r in cluster):
+        problems.append("no cluster status with a node")
+    return problems

@@ -7,8 +7,9 @@ topics and the services' APIs only: every game published is in exactly one shard
 shard was trained on (but the newest ones, too few samples to start a run); every
 candidate has exactly one decision and a terminal state in the promoter's registry;
 ``model.current`` is the last promotion; self-play's games after a promotion name the new
-model; no dead letters; the exporter has nothing pending; no service died, and each one
-stopped cleanly (exit 0) when the run ended.
+model; each model the gate promoted is rated with an interval; curriculum weights and a
+cluster status with the agent's node were published; no dead letters; the exporter has
+nothing pending; no service died, and each one stopped cleanly (exit 0) when the run ended.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from confluent_kafka import Consumer, TopicPartition
 
 from ringrift.events.topics import (
     CANDIDATE_READY,
+    CLUSTER_STATUS,
+    CURRICULUM_WEIGHTS,
     EVALUATION_COMPLETED,
     GAME_COMPLETED,
     MODEL_CURRENT,
@@ -72,6 +75,9 @@ def test_two_promotions_through_the_services(kafka_bootstrap: str, tmp_path: Pat
         assert pipeline.supervisor.stop_process("selfplay", timeout=120) == 0
         history = wait_for_history(pipeline, settled)
         states = promoter_states(pipeline, history)
+        # Apart from the settled history: the monitor republishes its status periodically.
+        feedback = read_history(pipeline.monitor.kafka, [  # type: ignore[union-attr]
+            namespaced(settings, spec) for spec in (CURRICULUM_WEIGHTS, CLUSTER_STATUS)])
         exporter = pipeline.monitor.probes().processes["exporter"]  # type: ignore[union-attr]
         pending = exporter.metrics.total("ringrift_exporter_pending_games")
     finally:
@@ -86,6 +92,11 @@ def test_two_promotions_through_the_services(kafka_bootstrap: str, tmp_path: Pat
     assert audit.current_is_last_promotion(of(MODEL_LIFECYCLE), of(MODEL_CURRENT)) == []
     assert audit.games_follow_promotions(games, of(MODEL_CURRENT), timedelta(seconds=10),
                                          [second]) == []
+    assert audit.promoted_ratings_have_intervals(of(MODEL_LIFECYCLE),
+                                                 of(EVALUATION_COMPLETED)) == []
+    assert audit.feedback_published(feedback.of(namespaced(settings, CURRICULUM_WEIGHTS)),
+                                    feedback.of(namespaced(settings, CLUSTER_STATUS)),
+                                    CONFIG) == []
     assert dead_letters(settings) == {}
     assert pending == 0
     for status in pipeline.supervisor.status():

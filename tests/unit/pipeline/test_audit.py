@@ -5,15 +5,19 @@ fault on a copy with one thing broken: a game in no shard or in two, a shard tra
 no candidate, a candidate decided twice or never or left undecided in the registry,
 ``model.current`` other than the last promotion, a game playing a model that was not
 current when it started (a change a moment before its start is allowed), a model that must
-have played and did not, and a run where no game followed any promotion.
+have played and did not, a run where no game followed any promotion, a promoted model
+not rated (or rated without an interval) by the evaluation that promoted it, and no
+curriculum weights for the config or no cluster status naming a node.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
-from ringrift.events.envelope import follow_up
+from ringrift.events.envelope import follow_up, new_event
 from ringrift.events.gen.model.v1 import model_pb2
+from ringrift.events.gen.ops.v1 import ops_pb2
 from tests.integration.pipeline import audit
 from tests.unit.pipeline.chain import CONFIG, MODEL, chain, game, recorded, shard, stamped
 
@@ -84,3 +88,35 @@ def test_games_after_a_promotion_play_the_new_model() -> None:
         "no game started after the first promotion", f"no game was played with {MODEL}"]
     assert audit.games_follow_promotions(before, [], SLACK, []) == [
         "no model ever became current"]
+
+
+def test_promoted_models_are_rated_with_an_interval() -> None:
+    stages = chain()
+    lifecycle, completed = recorded(stages["lifecycle"]), recorded(stages["completed"])
+    assert audit.promoted_ratings_have_intervals(lifecycle, completed) == []
+    assert audit.promoted_ratings_have_intervals(lifecycle, []) == [
+        f"{MODEL} promoted by evaluation ev-1, which was never published"]
+    unrated = model_pb2.EvaluationCompleted()
+    unrated.CopyFrom(stages["completed"][0].payload)
+    del unrated.ratings[:]
+    assert audit.promoted_ratings_have_intervals(lifecycle, recorded([
+        replace(stages["completed"][0], payload=unrated)])) == [f"{MODEL} is not rated by ev-1"]
+    unrated.ratings.add(player_id=MODEL).elo.value = 240.0  # a point, no interval
+    assert audit.promoted_ratings_have_intervals(lifecycle, recorded([
+        replace(stages["completed"][0], payload=unrated)])) == [
+        f"{MODEL}'s rating 240 has no interval [0, 0]"]
+    assert audit.promoted_ratings_have_intervals([], completed) == [
+        "no model was promoted by the gate"]
+
+
+def test_curriculum_weights_and_cluster_status_published() -> None:
+    weights = recorded([new_event(ops_pb2.CurriculumWeights(weights=[ops_pb2.ConfigWeight(
+        config_key=CONFIG, weight=1.0)]), config_key="all", producer="curriculum")])
+    cluster = recorded([new_event(ops_pb2.ClusterStatus(nodes=[ops_pb2.NodeHealth(
+        node_id="n1")]), config_key="all", producer="cluster-monitor")])
+    assert audit.feedback_published(weights, cluster, CONFIG) == []
+    assert audit.feedback_published(weights, cluster, "hex8_2p") == [
+        "no curriculum weights for hex8_2p"]
+    assert audit.feedback_published([], recorded([new_event(
+        ops_pb2.ClusterStatus(), config_key="all", producer="cluster-monitor")]), CONFIG) == [
+        f"no curriculum weights for {CONFIG}", "no cluster status with a node"]
