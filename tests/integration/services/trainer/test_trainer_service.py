@@ -4,7 +4,8 @@ Checks: no candidate before the sample threshold, one as soon as the shard that 
 arrives, whose weights load with the library's loader and which names exactly the shards
 of its window; a rejection from the evaluator spends that window (the next candidate is
 trained on fresh shards only, from the rejected candidate's weights) and its training
-seconds are counted; a SIGKILL in the middle of training and a restart resume the run from
+seconds are counted; with ``--max-unevaluated 1`` a due run waits for the evaluation of the
+previous candidate, which starts it (a job started from an ``EvaluationCompleted``); a SIGKILL in the middle of training and a restart resume the run from
 its checkpoint (its step count continues) and publish exactly one candidate; training waits
 while the cluster status defers it and takes the recommended batch size once it clears;
 malformed and wrong-config events on both consumed topics are dead-lettered with the reason
@@ -79,6 +80,23 @@ def test_candidates_follow_the_threshold_and_a_rejection_spends_its_window(
     assert list(second.shard_ids) == ["s4", "s3"]  # none of the rejected candidate's shards
     assert second.parent_model_id == candidate.model_id
     assert trainer.runs()[1].parent_model_id == candidate.model_id
+    service.terminate()
+    assert service.wait() == 0, service.log()
+
+
+def test_max_unevaluated_holds_the_next_run_until_the_evaluation(trainer: Trainer) -> None:
+    service = trainer.start("--max-unevaluated", "1")
+    service.wait_for("/readyz", 200)
+    trainer.publish_shards(("s1", 100))
+    [first] = trainer.env.read(CANDIDATE_READY, 1)
+    trainer.publish_shards(("s2", 60), ("s3", 60))
+    wait_until(lambda: trainer.shard_ids() == ["s1", "s2", "s3"], 120, "the shards recorded")
+    assert len(trainer.runs()) == 1  # due (120 new samples), but the first candidate awaits its evaluation
+    trainer.env.publish(EVALUATION_COMPLETED, [rejection(first.payload.model_id)])
+    candidates = trainer.env.read(CANDIDATE_READY, 2, timeout=300)
+    assert len(candidates) == 2
+    assert list(candidates[1].payload.shard_ids) == ["s3", "s2"]
+    assert trainer.runs()[1].trigger_shard_id == "s3"
     service.terminate()
     assert service.wait() == 0, service.log()
 
