@@ -62,6 +62,9 @@ def after_commit(session: Session, action: Callable[[], None]) -> None:
 
 
 def create_series(config_key: str) -> None:
-    """Show a config's counters at 0 before anything happened (alerts on absence need them)."""
-    for metric in (SHARDS, CANDIDATES, REJECTED_SECONDS, REJECTED, SAMPLES_TRAINED):
+    """Show a config's counters and histograms at 0 before anything happened: alerts on
+    absence need them, and ``rate()`` over a histogram sees its first observation only if
+    the series existed before it."""
+    for metric in (SHARDS, CANDIDATES, REJECTED_SECONDS, REJECTED, SAMPLES_TRAINED,
+                   CANDIDATE_SECONDS, TRIGGER_LATENCY, PREPARATION):
         metric.labels(config_key)
