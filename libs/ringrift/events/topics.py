@@ -112,8 +112,8 @@ EVALUATION_STARTED = _stream("ringrift.evaluation.started.v1", model_pb2.Evaluat
                              ["evaluator"], ["promoter"])
 """A candidate's evaluation began (the promoter's ``evaluating`` state)."""
 MODEL_LIFECYCLE = _stream("ringrift.model.lifecycle.v1", model_pb2.ModelLifecycleChanged,
-                          ["promoter"], ["selfplay", "evaluator", "trainer", "curriculum"],
-                          retention_days=365)
+                          ["promoter"], ["evaluator", "curriculum"], retention_days=365)
+"""Self-play and the trainer follow the model through ``model.current`` instead."""
 MODEL_CURRENT = _compacted("ringrift.model.current.v1", Key.CONFIG, model_pb2.CurrentModel,
                            ["promoter"], ["selfplay", "evaluator", "trainer"], partitions=12)
 CURRICULUM_WEIGHTS = _compacted("ringrift.curriculum.weights.v1", Key.ALL,
