@@ -199,10 +199,10 @@ def test_a_failing_orm_flush_is_rolled_back_alone_or_the_batch_goes_one_by_one(
     assert sorted(e.event_id for e in effects(engine) if e.consumer == "a") == sorted(
         e.event_id for e in good)
     # A batch that an autoflush ended counts no attempt (its records go again one by one),
-    # so a record tried in it is called once more than its attempts.
+    # so a record tried in it (rather than alone: the poll decides) is called once more.
     attempts = kafka_settings.max_attempts
     assert attempts <= calls[at_flush.event_id] <= attempts + 1
-    assert calls[at_autoflush.event_id] == attempts + 1
+    assert attempts <= calls[at_autoflush.event_id] <= attempts + 1
     assert all(calls[e.event_id] <= 2 for e in good), calls
     letters = replay.list_dead_letters(kafka_settings, topic.name)
     assert {letter.context["dlq.error.class"] for letter in letters} == {

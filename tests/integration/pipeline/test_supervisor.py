@@ -41,7 +41,7 @@ def program(body: str) -> tuple[str, ...]:
     return (sys.executable, "-c", textwrap.dedent(body))
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 60.0) -> None:
+def wait_until(condition: Callable[[], object], timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
