@@ -63,8 +63,6 @@ BATCH = histogram("selfplay", "lockstep_batch", "positions", "Positions per netw
 PAUSED = gauge("selfplay", "paused", "seconds", "How long self-play has been paused by the "
                "cluster status (0 while playing).", [])
 RATE_WINDOW_S = 60.0
-STEP_SLICE_S = 0.05
-"""Longest run of lockstep ticks in one source call (see ``GameLoop._step_for_a_slice``)."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +125,12 @@ class GameLoop:
         calls, positions = self.pool.evaluator_calls, self.pool.positions_evaluated
         if self._first_tick is None:
             self._first_tick, self._first_tick_cpu = time.monotonic(), time.process_time()
-        finished = self._step_for_a_slice(context)
+        finished = self.pool.step()
         if self.pool.evaluator_calls > calls:
             mean = (self.pool.positions_evaluated - positions) / (self.pool.evaluator_calls - calls)
             BATCH.observe(mean)
         IN_FLIGHT.set(len(self.pool))
+        context.beat()
         ended = time.monotonic()
         for key, game in finished:
             start = self.in_flight.pop(key)
@@ -149,23 +148,6 @@ class GameLoop:
                      self.positions / max(seconds, 1e-9), cpu, self.positions / max(cpu, 1e-9))
             context.stop()
         return started + len(finished) + (1 if len(self.pool) else 0)
-
-    def _step_for_a_slice(self, context: SourceContext) -> list[tuple[int, SelfPlayGame]]:
-        """Lockstep ticks for up to :data:`STEP_SLICE_S`, or until a game ends.
-
-        One tick of a small pool is a millisecond or two; the runtime's turn around each
-        source call (heartbeat, routing, timers) and this loop's gauges cost a fixed amount
-        per call, which one tick per call made about a tenth of the service's CPU. Ending the
-        slice at the first finished game keeps publishing and refilling as prompt as before
-        (a new game, and so a new model, still starts at the next call).
-        """
-        deadline = time.monotonic() + STEP_SLICE_S
-        while True:
-            finished = self.pool.step()
-            context.beat()
-            if finished or not len(self.pool) or context.stopping or \
-                    time.monotonic() >= deadline:
-                return finished
 
     def _fill(self, limit: int) -> int:
         """Start games until ``limit`` are in flight (or the budget or the weights say no)."""
